@@ -1,0 +1,5 @@
+"""API routes for bookings."""
+
+from ninja import Router
+
+router = Router(tags=["bookings"])

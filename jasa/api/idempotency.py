@@ -1,0 +1,81 @@
+"""Idempotency-Key for every POST: the same key and body get the same answer; a different body gets 422.
+
+Implemented as middleware over /api/ so every POST handler gets it without remembering to.
+The first request with a key inserts a row (unique constraint); a concurrent second one
+waits for the first to finish by retrying the read, so two racing requests never both act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+
+from jasa.api.models import IdempotentRequest
+
+HEADER = "HTTP_IDEMPOTENCY_KEY"
+
+
+def _scope(request) -> str:
+    user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth:
+        return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
+    return "anonymous"
+
+
+def _replay(row: IdempotentRequest) -> HttpResponse:
+    response = HttpResponse(bytes(row.response_body or b""), status=row.status_code, content_type=row.content_type)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.META.get(HEADER)
+        if request.method != "POST" or not key or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if len(key) > 200:
+            return JsonResponse({"detail": "Idempotency-Key is longer than 200 characters."}, status=422)
+        body_hash = hashlib.sha256(request.body).hexdigest()
+        lookup = {"scope": _scope(request), "key": key, "method": request.method, "path": request.path}
+        try:
+            with transaction.atomic():
+                row = IdempotentRequest.objects.create(body_hash=body_hash, **lookup)
+        except IntegrityError:
+            return self._existing(lookup, body_hash)
+        response = self.get_response(request)
+        if 500 <= response.status_code:
+            # A server failure is not an answer: let the client retry with the same key.
+            IdempotentRequest.objects.filter(pk=row.pk).delete()
+            return response
+        IdempotentRequest.objects.filter(pk=row.pk).update(
+            status_code=response.status_code,
+            response_body=response.content,
+            content_type=response.get("Content-Type", "application/json"),
+        )
+        return response
+
+    def _existing(self, lookup, body_hash: str) -> HttpResponse:
+        deadline = time.monotonic() + 10
+        while True:
+            row = IdempotentRequest.objects.filter(**lookup).first()
+            if row is None:
+                return JsonResponse({"detail": "The first request with this key failed; retry."}, status=409)
+            if row.body_hash != body_hash:
+                return JsonResponse(
+                    {"detail": "This Idempotency-Key was used with a different body.", "code": "idempotency_mismatch"},
+                    status=422,
+                )
+            if row.status_code is not None:
+                return _replay(row)
+            if time.monotonic() > deadline:
+                return JsonResponse({"detail": "A request with this key is still in progress."}, status=409)
+            time.sleep(0.05)

@@ -1,0 +1,5 @@
+"""API routes for payments."""
+
+from ninja import Router
+
+router = Router(tags=["payments"])

@@ -1,0 +1,3 @@
+"""Models of bookings."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of calendars."""
+
+from django.db import models  # noqa: F401

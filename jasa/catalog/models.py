@@ -1,0 +1,3 @@
+"""Models of catalog."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,152 @@
+"""Future obligations as database rows, and the sweep that turns due rows into queue work.
+
+Usage in a domain app::
+
+    from jasa.core import jobs
+
+    @jobs.handler("booking.reminder")
+    def _send_reminder(job):            # must be idempotent: it may run again after a crash
+        booking_remind(job.payload["booking"], job.payload["offset"])
+
+    jobs.schedule("booking.reminder", key=f"booking:{b.id}:reminder:24h", due_at=..., payload={...})
+
+``schedule`` is idempotent by ``key``. The sweep claims due rows under
+``select_for_update(skip_locked=True)`` (PostgreSQL) so two sweepers never claim the same
+row, and :func:`run` re-checks the row under a lock so a duplicate queue message does
+nothing. A claimed row whose task was lost is claimed again after ``LEASE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+
+from jasa.core import clock
+from jasa.core.models import ScheduledJob
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[ScheduledJob], Any]
+_handlers: dict[str, Handler] = {}
+
+LEASE = dt.timedelta(minutes=5)
+BATCH = 500
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def schedule(
+    kind: str,
+    *,
+    key: str,
+    due_at: dt.datetime,
+    payload: dict[str, Any] | None = None,
+    workspace: Any = None,
+    max_attempts: int = 8,
+    reschedule: bool = False,
+) -> ScheduledJob:
+    """Create the obligation once. With ``reschedule`` a pending row moves to the new ``due_at``."""
+    if due_at.tzinfo is None:
+        raise ValueError("due_at must be aware")
+    job, created = ScheduledJob.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "due_at": due_at,
+            "payload": payload or {},
+            "workspace": workspace,
+            "max_attempts": max_attempts,
+        },
+    )
+    if not created and reschedule and job.status in (ScheduledJob.PENDING, ScheduledJob.CANCELED):
+        ScheduledJob.objects.filter(pk=job.pk).update(
+            due_at=due_at, payload=payload or job.payload, status=ScheduledJob.PENDING, attempts=0
+        )
+        job.refresh_from_db()
+    return job
+
+
+def cancel(key: str) -> bool:
+    """Cancel a pending obligation (a reminder for a cancelled booking). True if one was pending."""
+    return bool(
+        ScheduledJob.objects.filter(key=key, status=ScheduledJob.PENDING).update(status=ScheduledJob.CANCELED)
+    )
+
+
+def cancel_prefix(prefix: str) -> int:
+    return ScheduledJob.objects.filter(key__startswith=prefix, status=ScheduledJob.PENDING).update(
+        status=ScheduledJob.CANCELED
+    )
+
+
+def claim_due(limit: int = BATCH) -> list[int]:
+    """Claim due rows (and rows whose lease ran out) and return their ids. Each row is claimed once."""
+    now = clock.now()
+    with transaction.atomic():
+        qs = ScheduledJob.objects.filter(status=ScheduledJob.PENDING, due_at__lte=now) | ScheduledJob.objects.filter(
+            status=ScheduledJob.CLAIMED, claimed_at__lt=now - LEASE
+        )
+        qs = qs.order_by("due_at")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        if ids:
+            ScheduledJob.objects.filter(id__in=ids).update(status=ScheduledJob.CLAIMED, claimed_at=now)
+    return ids
+
+
+def run(job_id: int) -> str:
+    """Do one claimed job exactly once. Returns the job's status afterwards."""
+    with transaction.atomic():
+        qs = ScheduledJob.objects.filter(pk=job_id)
+        if connection.features.has_select_for_update:
+            qs = qs.select_for_update()
+        job = qs.first()
+        if job is None or job.status != ScheduledJob.CLAIMED:
+            return job.status if job else "missing"
+        fn = _handlers.get(job.kind)
+        job.attempts += 1
+        try:
+            if fn is None:
+                raise LookupError(f"no handler registered for job kind {job.kind!r}")
+            with transaction.atomic():  # a failing handler rolls back only its own writes
+                fn(job)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            job.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            log.warning("job %s (%s) failed: %s", job.key, job.kind, job.last_error)
+            if job.attempts >= job.max_attempts:
+                job.status = ScheduledJob.FAILED
+            else:
+                job.status = ScheduledJob.PENDING
+                # exponential backoff: 1, 2, 4 ... minutes, at most an hour
+                job.due_at = clock.now() + dt.timedelta(minutes=min(60, 2 ** (job.attempts - 1)))
+            job.save(update_fields=["attempts", "status", "due_at", "last_error"])
+            return job.status
+        job.status = ScheduledJob.DONE
+        job.done_at = clock.now()
+        job.last_error = ""
+        job.save(update_fields=["attempts", "status", "done_at", "last_error"])
+        return job.status
+
+
+def sweep(enqueue: Callable[[int], Any] | None = None) -> int:
+    """Claim due rows and hand each to ``enqueue`` (the queue task by default). Returns how many."""
+    ids = claim_due()
+    if enqueue is None:
+        from jasa.core.tasks import run_job
+
+        enqueue = run_job
+    for job_id in ids:
+        enqueue(job_id)
+    return len(ids)

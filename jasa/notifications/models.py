@@ -1,0 +1,3 @@
+"""Models of notifications."""
+
+from django.db import models  # noqa: F401

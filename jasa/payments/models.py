@@ -1,0 +1,3 @@
+"""Models of payments."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of projects."""
+
+from django.db import models  # noqa: F401

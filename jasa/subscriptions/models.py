@@ -1,0 +1,3 @@
+"""Models of subscriptions."""
+
+from django.db import models  # noqa: F401
