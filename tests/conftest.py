@@ -78,3 +78,6 @@ def member_factory(db, user_factory):
         return membership
 
     return make
+
+
+pytest_plugins = ["tests.plugins.smtp", "tests.plugins.browser"]

@@ -1,0 +1,232 @@
+"""The one protocol every payment gateway adapter implements (sandbox, midtrans, xendit, stripe).
+
+Adapters translate; they hold no business rules. The payment core (jasa.payments.services)
+calls them and applies what they report under a row lock. ``get_status`` is the source of
+truth: webhooks only tell the core *when* to ask.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from jasa.core.money import Money
+
+
+class Method(enum.StrEnum):
+    """Payment methods in jasa's words; each adapter maps them to the gateway's codes."""
+
+    CARD = "card"
+    VA_BCA = "va_bca"
+    VA_BNI = "va_bni"
+    VA_BRI = "va_bri"
+    VA_MANDIRI = "va_mandiri"  # Mandiri bill payment (echannel)
+    VA_PERMATA = "va_permata"
+    QRIS = "qris"
+    GOPAY = "gopay"
+    OVO = "ovo"
+    DANA = "dana"
+    SHOPEEPAY = "shopeepay"
+    INDOMARET = "indomaret"
+    ALFAMART = "alfamart"
+
+    @property
+    def family(self) -> str:
+        if self is Method.CARD:
+            return "card"
+        if self.value.startswith("va_"):
+            return "va"
+        if self is Method.QRIS:
+            return "qris"
+        if self in (Method.INDOMARET, Method.ALFAMART):
+            return "store"
+        return "ewallet"
+
+
+class Status(enum.StrEnum):
+    """jasa's payment statuses. Order matters: transitions only move forward (see payments.models)."""
+
+    CREATED = "created"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    refund: bool = True
+    partial_refund: bool = True
+    save_for_recurring: bool = False
+    off_session: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentRequest:
+    """What the core asks an adapter to collect. ``reference`` is jasa's payment id and the
+    gateway-side idempotency key (order_id / external_id / Idempotency-Key), so a retried
+    create never charges twice."""
+
+    reference: str
+    amount: Money
+    method: Method | None  # None: let the client choose on the hosted page
+    description: str
+    customer_name: str
+    customer_email: str
+    customer_phone: str = ""
+    return_url: str = ""
+    notification_url: str = ""
+    expires_in_seconds: int | None = None
+    save_method: bool = False
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class NextAction:
+    """What the client must do: open a page, pay a VA number, scan a QR, approve in an app, pay at a store."""
+
+    kind: str  # "redirect" | "va_number" | "qr" | "deeplink" | "store_code" | "none"
+    url: str = ""
+    va_number: str = ""
+    bank: str = ""
+    qr_string: str = ""
+    store_code: str = ""
+    expires_at: str = ""  # ISO 8601
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayPayment:
+    """A gateway's answer about one payment, already mapped to jasa's words."""
+
+    gateway_reference: str  # the gateway's own id (transaction_id, invoice id, pi_...)
+    status: Status
+    amount: Money
+    method: Method | None = None
+    next_action: NextAction | None = None
+    captured: Money | None = None
+    refunded: Money | None = None
+    fee: Money | None = None
+    failure_code: str = ""
+    failure_message: str = ""
+    saved_method: SavedMethodToken | None = None
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedMethodToken:
+    token: str  # gateway token (saved_token_id / payment_method id / pm_...); never a card number
+    method: Method
+    brand: str = ""
+    masked: str = ""  # e.g. "481111******1114" as the gateway returns it
+    expiry_month: int | None = None
+    expiry_year: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RefundResult:
+    gateway_reference: str
+    status: str  # "succeeded" | "pending" | "failed"
+    amount: Money
+    failure_message: str = ""
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookEvent:
+    """A verified notification: which payment to re-read. Its claims are not trusted for state."""
+
+    event_id: str  # unique per gateway, for storing once
+    reference: str  # jasa's payment reference (order_id / external_id / metadata)
+    kind: str  # gateway's event type, for display
+    claimed_status: str = ""
+    payload: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or answered 5xx/timeout: safe to retry with the same reference."""
+
+    retryable = True
+
+
+class GatewayDeclined(Exception):
+    """The gateway refused (validation, unsupported refund, declined card): do not retry as is."""
+
+    retryable = False
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class WebhookRejected(Exception):
+    """Signature missing/wrong, stale timestamp or malformed body: answer 4xx, change nothing."""
+
+
+class Gateway(Protocol):
+    name: ClassVar[str]
+    label: ClassVar[str]
+    methods: ClassVar[dict[Method, Capabilities]]
+
+    def __init__(self, credentials: Mapping[str, str], *, sandbox: bool = True) -> None: ...
+
+    def create_checkout(self, request: PaymentRequest) -> GatewayPayment:
+        """A hosted payment page; ``next_action.kind == "redirect"``."""
+
+    def create_direct(self, request: PaymentRequest) -> GatewayPayment:
+        """A direct payment for ``request.method``: VA number, QR string, deeplink or store code."""
+
+    def charge_saved(self, request: PaymentRequest, token: str) -> GatewayPayment:
+        """Charge a saved method off-session (renewals)."""
+
+    def get_status(self, reference: str) -> GatewayPayment:
+        """The source of truth for a payment, by jasa's reference."""
+
+    def cancel(self, reference: str) -> GatewayPayment: ...
+
+    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str) -> RefundResult: ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Verify and parse; raise WebhookRejected for anything not provably from the gateway."""
+
+    def test_connection(self) -> str:
+        """A harmless authenticated call; returns a short description or raises GatewayError."""
+
+
+_registry: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: adapters register themselves by ``name``."""
+    _registry[cls.name] = cls  # type: ignore[attr-defined]
+    return cls
+
+
+def gateway_class(name: str) -> type:
+    _load_builtin()
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"unknown gateway {name!r}; known: {', '.join(sorted(_registry))}")
+
+
+def gateway_names() -> list[str]:
+    _load_builtin()
+    return sorted(_registry)
+
+
+def _load_builtin() -> None:
+    import importlib
+
+    for module in ("sandbox", "midtrans", "xendit", "stripe"):
+        try:
+            importlib.import_module(f"jasa.payments.gateways.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"jasa.payments.gateways.{module}":
+                raise
