@@ -9,4 +9,5 @@ def test_home_page_renders_in_chromium(live_server, page, transactional_db):
     # the language switch works without a login
     with page.expect_navigation():
         page.select_option("#lang-select", "en")
-    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    expect(page.get_by_text("Sign up", exact=True)).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
