@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "jasa.accounts",
     "jasa.notifications",
     "jasa.payments",
+    "jasa.sandbox",
     "jasa.catalog",
     "jasa.calendars",
     "jasa.bookings",

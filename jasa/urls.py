@@ -15,6 +15,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/v1/", api.urls),
     path("", include("jasa.payments.urls")),
+    path("", include("jasa.sandbox.urls")),
     path("", include("jasa.bookings.urls")),
     # the shell last: it owns "/<workspace-slug>/"
     path("", include("jasa.web.urls")),

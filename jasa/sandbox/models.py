@@ -1,0 +1,3 @@
+"""Models of the sandbox gateway."""
+
+from django.db import models  # noqa: F401
