@@ -188,3 +188,40 @@ class Client(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class ApiKey(WorkspaceOwned):
+    """A workspace's key for the REST API, sent as ``Authorization: Bearer jasa_<prefix>_<secret>``.
+
+    Only a SHA-256 hash of the whole key is stored: the key is shown once when created. ``role``
+    gives the key the capability set of that staff role (an owner key is never issued).
+    """
+
+    KEY_ROLES = [(Role.ADMIN, Role.ADMIN.label), (Role.STAFF, Role.STAFF.label), (Role.FINANCE, Role.FINANCE.label)]
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64)
+    role = models.CharField(_("access"), max_length=20, choices=KEY_ROLES, default=Role.ADMIN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (jasa_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def capabilities(self) -> set[str]:
+        from jasa.accounts.permissions import CAPABILITIES
+
+        return set(CAPABILITIES.get(self.role, set())) if self.is_active else set()

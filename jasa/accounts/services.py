@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 
 from django.db import transaction
 
-from jasa.accounts.models import RESERVED_SLUGS, Client, Invitation, Membership, Role, StaffProfile, Workspace
+from jasa.accounts.models import (
+    RESERVED_SLUGS,
+    ApiKey,
+    Client,
+    Invitation,
+    Membership,
+    Role,
+    StaffProfile,
+    Workspace,
+)
 from jasa.core import audit, clock
 from jasa.core.errors import Conflict, ValidationError
 
@@ -92,3 +104,48 @@ def client_get_or_create(*, workspace: Workspace, email: str, name: str = "", ph
         if changed:
             client.save(update_fields=[*changed, "updated_at"])
     return client
+
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def apikey_create(*, workspace: Workspace, name: str, role: str = Role.ADMIN, created_by=None) -> tuple[ApiKey, str]:
+    """Issue a key; returns it and the plain key, which is never stored and so shown only once."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Give the key a name so you know later what uses it.", field="name")
+    if role not in dict(ApiKey.KEY_ROLES):
+        raise ValidationError(f"Unknown access level {role!r}.", field="role")
+    prefix = secrets.token_hex(6)
+    raw = f"jasa_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(workspace=workspace, name=name[:100], prefix=prefix, hashed_key=_hash_key(raw),
+                                role=role, created_by=created_by)
+    audit.record(key, "api_key.created", after={"name": key.name, "role": role, "prefix": prefix})
+    return key, raw
+
+
+@transaction.atomic
+def apikey_revoke(*, key: ApiKey) -> ApiKey:
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+        audit.record(key, "api_key.revoked", before={"active": True}, after={"active": False})
+    return key
+
+
+def apikey_authenticate(raw: str) -> ApiKey | None:
+    """The active key for a presented token, or None. Compares hashes in constant time."""
+    parts = (raw or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != "jasa":
+        return None
+    key = ApiKey.objects.select_related("workspace").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.hashed_key, _hash_key(raw)):
+        return None
+    now = clock.now()
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=5):
+        # Coarse "last used" so a busy integration does not write on every request.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
