@@ -108,11 +108,12 @@ def _ts(value: dt.datetime) -> int:
     return int(value.timestamp())
 
 
-def merge(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+def merge(intervals: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
     """Sort and merge [start, end) pairs; returns parallel lists of starts and ends (both ascending)."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for start, end in sorted(intervals):
+    starts: list[float] = []
+    ends: list[float] = []
+    intervals.sort()
+    for start, end in intervals:
         if end <= start:
             continue
         if ends and start <= ends[-1]:
@@ -124,7 +125,7 @@ def merge(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def overlaps(starts: list[int], ends: list[int], a: int, b: int) -> bool:
+def overlaps(starts: list[float], ends: list[float], a: float, b: float) -> bool:
     """Does [a, b) overlap any merged interval? The one with the greatest start < b has the greatest end."""
     i = bisect_left(starts, b) - 1
     return i >= 0 and ends[i] > a
@@ -136,14 +137,16 @@ def working_windows(rules: StaffRules, first: dt.date, last: dt.date) -> list[tu
     day = first
     one = dt.timedelta(days=1)
     while day <= last:
+        pairs = []
         for start_t, end_t in rules.ranges_on(day):
             start = dt.datetime.combine(day, start_t, tzinfo=rules.tz)
             end_day = day + one if end_t == dt.time(0) else day
             end = dt.datetime.combine(end_day, end_t, tzinfo=rules.tz)
             # A range starting in a spring-forward gap starts when the clock reaches real time again.
-            s, e = _ts(start), _ts(end)
-            if e > s:
-                out.append((s, e, day))
+            pairs.append((_ts(start), _ts(end)))
+        # Overlapping ranges of one day (09-12 and 11-14) are one range, so no start is offered twice.
+        starts, ends = merge(pairs)
+        out.extend((s, e, day) for s, e in zip(starts, ends, strict=True))
         day += one
     return out
 
@@ -181,7 +184,10 @@ def compute_slots(
     out: list[Slot] = []
     for staff in rules:
         staff_busy = busy.get(staff.staff_id, ())
-        starts, ends = merge((_ts(iv.start), _ts(iv.end)) for iv in staff_busy)
+        if staff_busy and staff_busy[0].start.tzinfo is None:
+            raise ValueError("slot computation needs aware datetimes")
+        # Float timestamps straight from datetime: this conversion is most of the cost for 5,000 intervals.
+        starts, ends = merge([(iv.start.timestamp(), iv.end.timestamp()) for iv in staff_busy])
         daily, weekly = _booked_counts(staff_busy, staff.tz)
         first = dt.datetime.fromtimestamp(earliest, staff.tz).date() - dt.timedelta(days=1)
         last = dt.datetime.fromtimestamp(latest, staff.tz).date()
