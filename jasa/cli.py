@@ -43,8 +43,22 @@ def _load_demo(refresh: bool = False) -> None:
 
 
 def _start_embedded_worker(periodic: bool = True) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "jasa.cli", "worker"] + ([] if periodic else ["--no-periodic"])
+    cmd = [sys.executable, "-m", "jasa.cli", "worker", "--workers", "2"] + ([] if periodic else ["--no-periodic"])
     return subprocess.Popen(cmd)
+
+
+def _stop_all(procs: list[subprocess.Popen], timeout: float = 15) -> None:
+    """SIGTERM every child, wait for them together, SIGKILL what is left."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -55,13 +69,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_demo and not Workspace.objects.exists():
         _load_demo()
     from django.core.management import call_command
+    from django.db import connections
 
     _step("collecting static files")
     call_command("collectstatic", interactive=False, verbosity=0)
+    connections.close_all()  # the children open their own connections
+
+    stopping = threading.Event()
+
+    def on_signal(signum, _frame):
+        stopping.set()
+
+    # Ctrl-C reaches the whole process group; SIGTERM (systemd, docker) only this process:
+    # either way we stop both children and wait for them.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
     _step("starting the embedded worker (queue consumer and periodic sweep)")
     worker = _start_embedded_worker(periodic=True)
     bind = f"{args.host}:{args.port}"
-    _step(f"jasa is running at http://{bind}/  (Ctrl-C stops it)")
     gunicorn = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "jasa.wsgi:application",
@@ -69,67 +95,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "--graceful-timeout", "5", "--timeout", "60",
         ]
     )
-
-    def stop(*_):
-        for proc in (gunicorn, worker):
-            if proc.poll() is None:
-                proc.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    _step(f"jasa is running at http://{bind}/  (Ctrl-C stops it)")
+    code = 0
     try:
-        while gunicorn.poll() is None:
+        while not stopping.is_set():
+            if gunicorn.poll() is not None:
+                _step(f"the web server stopped (exit {gunicorn.returncode})")
+                code = gunicorn.returncode or 1
+                break
             if worker.poll() is not None:
                 _step("the embedded worker stopped; restarting it")
                 worker = _start_embedded_worker(periodic=True)
-            time.sleep(1)
+            stopping.wait(1)
     finally:
-        stop()
-        for proc in (gunicorn, worker):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return gunicorn.returncode or 0
+        _step("stopping")
+        _stop_all([gunicorn, worker])
+    return code
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
-
-    from jasa.core import heartbeat
-
-    huey = settings.HUEY
-    stop = threading.Event()
-
-    def beat_forever():
-        while not stop.is_set():
-            try:
-                heartbeat.beat()
-            except Exception as exc:  # noqa: BLE001 - a failed beat shows in /healthz, not a crash
-                print(f"heartbeat failed: {exc}", file=sys.stderr)
-            stop.wait(30)
-
-    threading.Thread(target=beat_forever, daemon=True, name="heartbeat").start()
     from django.utils.module_loading import autodiscover_modules
     from huey.consumer import Consumer
 
-    import jasa.core.tasks  # noqa: F401  - registers the sweep
+    from jasa.core import heartbeat
 
-    autodiscover_modules("tasks")
-    consumer = Consumer(
-        huey,
-        workers=args.workers,
-        worker_type="thread",
-        periodic=not args.no_periodic,
-        check_worker_health=True,
-    )
+    autodiscover_modules("tasks")  # every app's queue tasks and job handlers
+    import jasa.core.tasks  # noqa: F401  - the sweep, even if an app list changes
+
+    periodic = not args.no_periodic
+    huey = settings.HUEY
+    if huey.immediate:
+        raise SystemExit("the queue is in immediate mode (tests); a worker needs a real queue")
+    stop_beating = heartbeat.start(periodic=periodic)
+    consumer = Consumer(huey, workers=args.workers, worker_type="thread", periodic=periodic,
+                        check_worker_health=True)
     print(f"==> worker consuming {type(huey.storage).__name__} "
-          f"({'with' if not args.no_periodic else 'without'} the periodic sweep)", flush=True)
+          f"({'with' if periodic else 'without'} the periodic sweep)", flush=True)
     try:
-        consumer.run()
+        consumer.run()  # handles SIGINT (finish running tasks) and SIGTERM (stop now) itself
     finally:
-        stop.set()
+        stop_beating.set()
     return 0
 
 
@@ -172,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     manage.set_defaults(func=cmd_manage)
 
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # Ctrl-C during migrate or demo loading: stop quietly
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ Usage in a domain app::
 
     jobs.schedule("booking.reminder", key=f"booking:{b.id}:reminder:24h", due_at=..., payload={...})
 
+Handlers run inside the transaction that marks the job done (on SQLite that holds the
+write lock), so they do database work only; slow outside calls go through
+``notifications.notify`` (sent after commit) or a queue task of their own.
+
 ``schedule`` is idempotent by ``key``. The sweep claims due rows under
 ``select_for_update(skip_locked=True)`` (PostgreSQL) so two sweepers never claim the same
 row, and :func:`run` re-checks the row under a lock so a duplicate queue message does
@@ -39,11 +43,20 @@ BATCH = 500
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does jobs of ``kind``. One handler per kind."""
+
     def register(fn: Handler) -> Handler:
+        existing = _handlers.get(kind)
+        if existing is not None and _name(existing) != _name(fn):
+            raise ValueError(f"job kind {kind!r} already has the handler {_name(existing)}")
         _handlers[kind] = fn
         return fn
 
     return register
+
+
+def _name(fn: Handler) -> str:
+    return f"{fn.__module__}.{getattr(fn, '__qualname__', fn)}"
 
 
 def schedule(
@@ -77,17 +90,27 @@ def schedule(
     return job
 
 
+_CANCELABLE = (ScheduledJob.PENDING, ScheduledJob.CLAIMED)
+
+
 def cancel(key: str) -> bool:
-    """Cancel a pending obligation (a reminder for a cancelled booking). True if one was pending."""
-    return bool(
-        ScheduledJob.objects.filter(key=key, status=ScheduledJob.PENDING).update(status=ScheduledJob.CANCELED)
-    )
+    """Cancel an obligation that has not run (a reminder for a cancelled booking). True if one was open.
+
+    A claimed job whose task is still in the queue is cancelled too: :func:`run` only does
+    claimed jobs, so the queued task finds it cancelled and does nothing.
+    """
+    return bool(ScheduledJob.objects.filter(key=key, status__in=_CANCELABLE).update(status=ScheduledJob.CANCELED))
 
 
 def cancel_prefix(prefix: str) -> int:
-    return ScheduledJob.objects.filter(key__startswith=prefix, status=ScheduledJob.PENDING).update(
+    return ScheduledJob.objects.filter(key__startswith=prefix, status__in=_CANCELABLE).update(
         status=ScheduledJob.CANCELED
     )
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after ``attempts`` failures: 1, 2, 4 ... minutes, at most an hour."""
+    return dt.timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
 
 def claim_due(limit: int = BATCH) -> list[int]:
@@ -107,7 +130,12 @@ def claim_due(limit: int = BATCH) -> list[int]:
 
 
 def run(job_id: int) -> str:
-    """Do one claimed job exactly once. Returns the job's status afterwards."""
+    """Do one claimed job exactly once. Returns the job's status afterwards.
+
+    The row stays locked while the handler runs, so the handler's writes and the DONE mark
+    commit together: a crash leaves the job claimed (swept again after LEASE) and a duplicate
+    queue message waits for the lock, then finds the job done.
+    """
     with transaction.atomic():
         qs = ScheduledJob.objects.filter(pk=job_id)
         if connection.features.has_select_for_update:
@@ -127,10 +155,10 @@ def run(job_id: int) -> str:
             log.warning("job %s (%s) failed: %s", job.key, job.kind, job.last_error)
             if job.attempts >= job.max_attempts:
                 job.status = ScheduledJob.FAILED
+                log.error("job %s (%s) FAILED after %s attempts: %s", job.key, job.kind, job.attempts, job.last_error)
             else:
                 job.status = ScheduledJob.PENDING
-                # exponential backoff: 1, 2, 4 ... minutes, at most an hour
-                job.due_at = clock.now() + dt.timedelta(minutes=min(60, 2 ** (job.attempts - 1)))
+                job.due_at = clock.now() + backoff(job.attempts)
             job.save(update_fields=["attempts", "status", "due_at", "last_error"])
             return job.status
         job.status = ScheduledJob.DONE
@@ -148,5 +176,8 @@ def sweep(enqueue: Callable[[int], Any] | None = None) -> int:
 
         enqueue = run_job
     for job_id in ids:
-        enqueue(job_id)
+        try:
+            enqueue(job_id)
+        except Exception:  # noqa: BLE001 - queue down: the row stays claimed and is swept again after LEASE
+            log.exception("could not enqueue job %s; it runs after the lease of %s", job_id, LEASE)
     return len(ids)

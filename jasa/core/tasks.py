@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, task
 
 from jasa.core import jobs
 
@@ -16,3 +19,9 @@ def run_job(job_id: int) -> str:
 @db_periodic_task(crontab(minute="*"))
 def sweep_due_jobs() -> int:
     return jobs.sweep()
+
+
+@task()
+def ping(token: str) -> dict:
+    """Round trip through the queue (used by tests and `jasa manage` checks): who consumed it."""
+    return {"token": token, "pid": os.getpid(), "host": socket.gethostname()}
