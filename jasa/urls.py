@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -6,6 +7,9 @@ from django.views.i18n import JavaScriptCatalog
 
 from jasa.api.main import api
 from jasa.core.views import healthz
+
+# The admin logs in through allauth (rate limits, MFA), not through its own form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -7,7 +7,11 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 
 from jasa.accounts.models import (
     RESERVED_SLUGS,
@@ -20,7 +24,9 @@ from jasa.accounts.models import (
     Workspace,
 )
 from jasa.core import audit, clock
-from jasa.core.errors import Conflict, ValidationError
+from jasa.core.errors import Conflict, PermissionDenied, ValidationError
+
+INVITATION_VALID_FOR = dt.timedelta(days=7)
 
 
 @transaction.atomic
@@ -42,26 +48,122 @@ def workspace_create(*, owner, name: str, slug: str, time_zone: str = "Asia/Jaka
     return ws
 
 
+WORKSPACE_FIELDS = (
+    "name", "logo", "brand_colour", "time_zone", "currency", "languages", "legal_name", "address", "npwp",
+    "email", "phone", "refund_policy_id", "refund_policy_en", "terms_id", "terms_en",
+)
+PROFILE_FIELDS = (
+    "display_name", "photo", "headline", "bio_id", "bio_en", "years_experience", "certifications", "languages",
+    "time_zone", "is_public",
+)
+
+
+def _snapshot(obj, fields) -> dict:
+    # Files are recorded by their stored name, not as file objects.
+    return {f: (v.name if isinstance(v := getattr(obj, f), FieldFile) else v) for f in fields}
+
+
+def _apply(obj, fields: dict, allowed) -> tuple[dict, dict]:
+    """Set allowed fields, validate, and return (before, after) of what changed."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    before = _snapshot(obj, fields)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    try:
+        obj.full_clean()
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationError(f"{field}: {' '.join(messages)}", field=field)
+    after = _snapshot(obj, fields)
+    changed = [f for f in fields if before[f] != after[f]]
+    return {f: before[f] for f in changed}, {f: after[f] for f in changed}
+
+
+def _clean_languages(languages) -> list[str]:
+    allowed = [code for code, _ in settings.LANGUAGES]
+    result = [code for code in allowed if code in (languages or [])]
+    if not result:
+        raise ValidationError("Choose at least one language.", field="languages")
+    return result
+
+
 @transaction.atomic
-def invitation_create(*, workspace: Workspace, email: str, role: str, invited_by) -> Invitation:
+def workspace_update(*, workspace: Workspace, **fields) -> Workspace:
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    if "languages" in fields:
+        fields["languages"] = _clean_languages(fields["languages"])
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise ValidationError("The business needs a name.", field="name")
+    before, after = _apply(workspace, fields, WORKSPACE_FIELDS)
+    workspace.save()
+    if after:
+        audit.record(workspace, "workspace.updated", before=before, after=after)
+    return workspace
+
+
+@transaction.atomic
+def staff_profile_update(*, profile: StaffProfile, **fields) -> StaffProfile:
+    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    if "certifications" in fields:
+        fields["certifications"] = [c.strip() for c in fields["certifications"] if c and c.strip()][:20]
+    if "languages" in fields:
+        fields["languages"] = [c.strip().lower() for c in fields["languages"] if c and c.strip()][:10]
+    before, after = _apply(profile, fields, PROFILE_FIELDS)
+    profile.save()
+    if after:
+        audit.record(profile, "staff_profile.updated", before=before, after=after)
+    return profile
+
+
+@transaction.atomic
+def invitation_create(*, workspace: Workspace, email: str, role: str, invited_by,
+                      language: str | None = None) -> Invitation:
+    """Invite a person by email; the mail carries the accept link /invite/<token>/."""
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.", field="role")
-    email = email.strip().lower()
-    if Membership.objects.filter(workspace=workspace, user__email=email, is_active=True).exists():
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError("Enter a valid email address.", field="email")
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email, is_active=True).exists():
         raise Conflict("This person is already on the team.", field="email")
+    inviter = Membership.objects.filter(workspace=workspace, user=invited_by, is_active=True).first()
+    if role == Role.OWNER and (inviter is None or inviter.role != Role.OWNER):
+        raise PermissionDenied("Only an owner can invite another owner.", field="role")
+    # A new invitation replaces any open one for the same address.
+    Invitation.objects.filter(workspace=workspace, email=email, accepted_at__isnull=True).update(
+        expires_at=clock.now()
+    )
     invitation = Invitation.objects.create(
         workspace=workspace, email=email, role=role, invited_by=invited_by,
-        expires_at=clock.now() + dt.timedelta(days=7),
+        expires_at=clock.now() + INVITATION_VALID_FOR,
     )
     audit.record(invitation, "invitation.created", after={"email": email, "role": role})
+    language = language or (workspace.languages or ["id"])[0]
+    transaction.on_commit(lambda: invitation_send(invitation, language=language))
     return invitation
+
+
+def invitation_send(invitation: Invitation, *, language: str = "id") -> None:
+    from jasa.accounts.mail import send_invitation
+
+    send_invitation(invitation, language=language)
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
-        raise Conflict("This invitation has expired or was already used.")
+        raise Conflict("This invitation has expired or was already used. Ask for a new one.")
+    if not _user_has_email(user, invitation.email):
+        raise PermissionDenied(
+            f"This invitation was sent to {invitation.email}. Log in with that address to accept it."
+        )
+    existing = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
+    before = {"role": existing.role, "is_active": existing.is_active} if existing else None
     membership, _ = Membership.objects.update_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role, "is_active": True}
     )
@@ -73,7 +175,62 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     invitation.accepted_at = clock.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
-    audit.record(membership, "membership.joined", after={"role": membership.role})
+    audit.record(membership, "membership.joined", before=before,
+                 after={"role": membership.role, "is_active": True, "email": user.email})
+    return membership
+
+
+def _user_has_email(user, email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    email = email.lower()
+    if (user.email or "").lower() == email:
+        return True
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _active_owners(workspace: Workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER, is_active=True).count()
+
+
+def _check_may_change(membership: Membership, by) -> None:
+    """Only an owner may change an owner; nobody may leave the workspace without an owner."""
+    actor = Membership.objects.filter(workspace=membership.workspace, user=by, is_active=True).first()
+    if membership.role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
+        raise PermissionDenied("Only an owner can change another owner.")
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, by) -> Membership:
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}.", field="role")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _check_may_change(membership, by)
+    actor = Membership.objects.filter(workspace=membership.workspace, user=by, is_active=True).first()
+    if role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
+        raise PermissionDenied("Only an owner can make someone an owner.", field="role")
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and _active_owners(membership.workspace) <= 1:
+        raise Conflict("A business needs at least one owner. Make someone else owner first.", field="role")
+    before = {"role": membership.role}
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit.record(membership, "membership.role_changed", before=before, after={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, membership: Membership, by) -> Membership:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _check_may_change(membership, by)
+    if not membership.is_active:
+        return membership
+    if membership.role == Role.OWNER and _active_owners(membership.workspace) <= 1:
+        raise Conflict("A business needs at least one owner. Make someone else owner first.")
+    membership.is_active = False
+    membership.save(update_fields=["is_active", "updated_at"])
+    audit.record(membership, "membership.deactivated", before={"is_active": True}, after={"is_active": False})
     return membership
 
 

@@ -1,9 +1,12 @@
+"""The shell: home, the dashboard start page, the client portal and the public workspace page."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from jasa.accounts.selectors import public_staff, workspace_by_slug, workspaces_for_user
+from jasa.accounts.selectors import client_records, public_staff, workspace_by_slug, workspaces_for_user
 from jasa.web.decorators import workspace_member
+from jasa.web.nav import portal_sections
 
 
 def home(request):
@@ -11,6 +14,8 @@ def home(request):
         workspaces = list(workspaces_for_user(request.user))
         if len(workspaces) == 1:
             return redirect("web:dashboard", ws=workspaces[0].slug)
+        if not workspaces and client_records(request.user).exists():
+            return redirect("web:portal")
         return render(request, "web/home.html", {"workspaces": workspaces})
     return render(request, "web/home.html", {"workspaces": []})
 
@@ -27,7 +32,8 @@ def dashboard(request):
 
 @login_required
 def portal(request):
-    return render(request, "web/portal.html", {"clients": request.user.client_records.select_related("workspace")})
+    return render(request, "web/portal.html", {"clients": client_records(request.user),
+                                               "sections": portal_sections()})
 
 
 def workspace_public(request, ws: str):
