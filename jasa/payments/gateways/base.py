@@ -165,6 +165,11 @@ class GatewayDeclined(Exception):
         self.code = code
 
 
+class PaymentNotFound(GatewayDeclined):
+    """``get_status``/``cancel``: the gateway has no payment with this reference (a create that never
+    reached it). The core may then safely create it again with the same reference."""
+
+
 class WebhookRejected(Exception):
     """Signature missing/wrong, stale timestamp or malformed body: answer 4xx, change nothing."""
 

@@ -1,0 +1,964 @@
+"""Every write of the payment core. Domain code (bookings, projects, subscriptions) calls only these.
+
+Crash safety of a payment, in order:
+1. ``payment_start`` commits a ``created`` PaymentIntent first; its id is the reference and the
+   gateway idempotency key.
+2. The adapter is called outside any transaction (no row lock held over the network).
+3. The answer is applied under ``select_for_update`` by :func:`_apply`.
+If the process dies between 2 and 3, ``payments_reconcile`` asks the gateway for the status by
+reference (never creates again) and applies it; a retried ``payment_start`` with the same key
+re-submits the same reference, which the gateway deduplicates. Either way one charge.
+
+Fee surcharge design: when the workspace's gateway account passes fees on and the method is
+known (direct payments), the payment carries ``surcharge_amount`` (grossed up so the business
+nets the applied amount) and the client is charged ``applied + surcharge``. When that payment
+succeeds a ``surcharge`` line for it is added to the invoice, so the paid invoice and the receipt
+show it as its own visible line and ``total == sum(lines)`` stays true. A hosted checkout (method
+chosen on the gateway's page) carries no surcharge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from jasa.core import audit, clock
+from jasa.core.errors import Conflict, JasaError, NotFound, ValidationError
+from jasa.core.money import Money, exponent
+from jasa.payments import fees, signals
+from jasa.payments.connect import account_for, default_gateway_name, gateway_for, notification_url
+from jasa.payments.gateways.base import (
+    GatewayDeclined,
+    GatewayError,
+    GatewayPayment,
+    Method,
+    PaymentNotFound,
+    PaymentRequest,
+    Status,
+    WebhookRejected,
+    gateway_class,
+)
+from jasa.payments.models import (
+    PAID_STATUSES,
+    PENDING_STATUSES,
+    DocumentCounter,
+    FeeBearer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LedgerEntry,
+    LedgerKind,
+    LineKind,
+    PaymentIntent,
+    Receipt,
+    Refund,
+    RefundStatus,
+    SavedPaymentMethod,
+    TaxSettings,
+    WebhookEvent,
+    can_transition,
+)
+
+log = logging.getLogger(__name__)
+
+
+class GatewayUnavailable(JasaError):
+    """The gateway did not answer (timeout, 5xx). Safe to retry with the same idempotency key."""
+
+    code = "gateway_unavailable"
+    status = 503
+
+
+class LedgerMismatch(AssertionError):
+    """Stored totals and the ledger disagree: money state is wrong and a person must look."""
+
+
+# How long a payment may wait for the client before it expires, by method family.
+EXPIRY: dict[str, dt.timedelta] = {
+    "card": dt.timedelta(hours=1),
+    "va": dt.timedelta(hours=24),
+    "qris": dt.timedelta(minutes=15),
+    "ewallet": dt.timedelta(minutes=15),
+    "store": dt.timedelta(hours=24),
+    "hosted": dt.timedelta(hours=24),
+}
+# How long before reconciliation asks the gateway about a payment that has not moved.
+EXPECTED: dict[str, dt.timedelta] = {
+    "card": dt.timedelta(minutes=10),
+    "va": dt.timedelta(hours=1),
+    "qris": dt.timedelta(minutes=5),
+    "ewallet": dt.timedelta(minutes=5),
+    "store": dt.timedelta(hours=1),
+    "hosted": dt.timedelta(minutes=30),
+}
+CREATE_GRACE = dt.timedelta(minutes=2)  # a created payment younger than this may still be mid-submit
+
+
+def _family(method: str) -> str:
+    return Method(method).family if method else "hosted"
+
+
+# --- invoices -------------------------------------------------------------------------------------
+
+
+def _money(value: Any, field: str) -> Money:
+    if isinstance(value, Money):
+        return value
+    if isinstance(value, dict):
+        try:
+            return Money.from_json(value)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(str(exc), field=field)
+    raise ValidationError("Give an amount as Money or {amount, currency}.", field=field)
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    workspace,
+    client,
+    lines: list[dict],
+    currency: str | None = None,
+    due_at: dt.datetime | None = None,
+    source: str = "",
+    memo: str = "",
+    language: str | None = None,
+) -> Invoice:
+    """A draft invoice. With ``source`` (e.g. ``booking:<uuid>:deposit``) a second call returns the first."""
+    if source:
+        existing = Invoice.objects.filter(workspace=workspace, source=source).first()
+        if existing is not None:
+            return existing
+    if client.workspace_id != workspace.pk:
+        raise ValidationError("That client belongs to another business.", field="client")
+    currency = currency or workspace.currency
+    try:
+        exponent(currency)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="currency")
+    if not lines:
+        raise ValidationError("An invoice needs at least one line.", field="lines")
+    prepared = [_prepare_line(i, line, currency) for i, line in enumerate(lines)]
+    if due_at is not None and due_at.tzinfo is None:
+        raise ValidationError("The due date needs a time zone.", field="due_at")
+    invoice = Invoice(
+        workspace=workspace, client=client, currency=currency, due_at=due_at, source=source, memo=memo,
+        language=language or getattr(client, "language", "id") or "id",
+    )
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError:
+        # a concurrent call with the same source won
+        existing = Invoice.objects.filter(workspace=workspace, source=source).first()
+        if existing is None:
+            raise
+        return existing
+    for line in prepared:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(prepared)
+    _recompute_totals(invoice)
+    audit.record(invoice, "invoice.create", after={"total": invoice.total, "source": source})
+    return invoice
+
+
+def _prepare_line(position: int, data: dict, currency: str) -> InvoiceLine:
+    field = f"lines.{position}"
+    kind = data.get("kind", LineKind.SERVICE)
+    if kind not in LineKind.values:
+        raise ValidationError(f"Unknown line kind {kind!r}; use one of {', '.join(LineKind.values)}.",
+                              field=f"{field}.kind")
+    description = str(data.get("description") or "").strip()
+    if not description:
+        raise ValidationError("Each line needs a description.", field=f"{field}.description")
+    amount = _money(data.get("amount"), f"{field}.amount")
+    if amount.currency != currency:
+        raise ValidationError(f"Line amount is in {amount.currency}, the invoice in {currency}.",
+                              field=f"{field}.amount")
+    quantity = data.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise ValidationError("Quantity must be a whole number of at least 1.", field=f"{field}.quantity")
+    unit = amount.amount
+    if kind == LineKind.DISCOUNT:
+        unit = -abs(unit)
+    elif unit < 0:
+        raise ValidationError("Only discount lines may be negative.", field=f"{field}.amount")
+    return InvoiceLine(position=position, kind=kind, description=description[:300], unit_amount=unit,
+                       quantity=quantity, line_amount=unit * quantity, currency=currency)
+
+
+def _recompute_totals(invoice: Invoice) -> None:
+    sums = {k: 0 for k in LineKind.values}
+    for kind, amount in invoice.lines.values_list("kind", "line_amount"):
+        sums[kind] += amount
+    invoice.tax_amount = sums[LineKind.TAX]
+    invoice.subtotal_amount = sum(v for k, v in sums.items() if k != LineKind.TAX)
+    invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
+    invoice.save(update_fields=["tax_amount", "subtotal_amount", "total_amount", "updated_at"])
+
+
+def _lock_invoice(invoice: Invoice | Any) -> Invoice:
+    pk = invoice.pk if isinstance(invoice, Invoice) else invoice
+    return Invoice.objects.select_for_update().select_related("workspace", "client").get(pk=pk)
+
+
+def next_number(workspace, prefix: str) -> str:
+    """The next gap-free number ``PREFIX/YEAR/000123`` in the workspace's year. Call inside a transaction:
+    the counter row stays locked until it commits, and a rollback returns the number."""
+    year = clock.now().astimezone(workspace.tz).year
+    for _attempt in range(5):
+        counter = (
+            DocumentCounter.objects.select_for_update().filter(workspace=workspace, prefix=prefix, year=year).first()
+        )
+        if counter is None:
+            try:
+                with transaction.atomic():
+                    DocumentCounter.objects.create(workspace=workspace, prefix=prefix, year=year)
+            except IntegrityError:
+                pass  # another transaction created it first; lock theirs
+            continue
+        counter.last_value += 1
+        counter.save(update_fields=["last_value"])
+        return f"{prefix}/{year}/{counter.last_value:06d}"
+    raise Conflict("Could not take a document number; try again.")
+
+
+def tax_settings_for(workspace) -> TaxSettings:
+    settings_row = TaxSettings.objects.filter(workspace=workspace).first()
+    return settings_row or TaxSettings(workspace=workspace)
+
+
+def tax_for(workspace, base: Money) -> Money:
+    ts = tax_settings_for(workspace)
+    if not ts.enabled or base.amount <= 0:
+        return Money.zero(base.currency)
+    ratio = Fraction(ts.base_numerator, ts.base_denominator) * Fraction(ts.rate_percent) / 100
+    return base.scale(ratio)
+
+
+@transaction.atomic
+def invoice_issue(invoice: Invoice) -> Invoice:
+    """Draft -> open: adds the PPN line when the workspace charges it, and takes the next number."""
+    invoice = _lock_invoice(invoice)
+    if invoice.status == InvoiceStatus.OPEN:
+        return invoice
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict(f"Invoice {invoice} is {invoice.status}; only a draft can be issued.")
+    if not invoice.lines.filter(kind=LineKind.TAX).exists():
+        tax = tax_for(invoice.workspace, invoice.subtotal)
+        if tax:
+            ts = tax_settings_for(invoice.workspace)
+            rate = f"{ts.rate_percent.normalize():f}"
+            base = "" if ts.base_numerator == ts.base_denominator else f" × {ts.base_numerator}/{ts.base_denominator}"
+            InvoiceLine.objects.create(
+                invoice=invoice, position=invoice.lines.count(), kind=LineKind.TAX,
+                description=f"{ts.label} {rate}%{base}", unit_amount=tax.amount, quantity=1,
+                line_amount=tax.amount, currency=invoice.currency,
+            )
+            _recompute_totals(invoice)
+    if invoice.total_amount <= 0:
+        raise ValidationError("An invoice must total more than zero to be issued.", field="lines")
+    invoice.number = next_number(invoice.workspace, "INV")
+    invoice.status = InvoiceStatus.OPEN
+    invoice.issued_at = clock.now()
+    invoice.save(update_fields=["number", "status", "issued_at", "updated_at"])
+    audit.record(invoice, "invoice.issue", before={"status": "draft"},
+                 after={"status": "open", "number": invoice.number, "total": invoice.total})
+    return invoice
+
+
+def invoice_void(invoice: Invoice, reason: str) -> Invoice:
+    """Void an unpaid invoice and cancel its pending payments at their gateways (best effort)."""
+    if not (reason or "").strip():
+        raise ValidationError("Say why the invoice is voided.", field="reason")
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        if invoice.status == InvoiceStatus.VOID:
+            return invoice
+        if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
+            raise Conflict(f"Invoice {invoice} is {invoice.status} and cannot be voided; refund its payments.")
+        if invoice_amounts(invoice)["paid"]:
+            raise Conflict(f"Invoice {invoice} has payments; refund them before voiding.")
+        before = invoice.status
+        invoice.status = InvoiceStatus.VOID
+        invoice.voided_at = clock.now()
+        invoice.void_reason = reason.strip()
+        invoice.save(update_fields=["status", "voided_at", "void_reason", "updated_at"])
+        audit.record(invoice, "invoice.void", before={"status": before}, after={"status": "void", "reason": reason})
+    for payment_id in invoice.payments.filter(status__in=PENDING_STATUSES).values_list("pk", flat=True):
+        try:
+            payment_cancel(payment_id)
+        except (GatewayError, GatewayDeclined, JasaError) as exc:
+            log.warning("could not cancel payment %s of void invoice %s: %s", payment_id, invoice.pk, exc)
+    return invoice
+
+
+def invoice_amounts(invoice: Invoice) -> dict[str, Money]:
+    """Paid, refunded, charged back, fees and balance, derived from the ledger."""
+    rows = dict(
+        LedgerEntry.objects.filter(invoice=invoice).values_list("kind").annotate(total=Sum("amount")).order_by()
+    )
+    cur = invoice.currency
+    captured = Money(rows.get(LedgerKind.CAPTURED, 0) or 0, cur)
+    refunded = Money(rows.get(LedgerKind.REFUNDED, 0) or 0, cur)
+    chargeback = Money(rows.get(LedgerKind.CHARGEBACK, 0) or 0, cur)
+    paid = captured - refunded - chargeback
+    balance = invoice.total - captured if invoice.status != InvoiceStatus.VOID else Money.zero(cur)
+    return {
+        "captured": captured, "refunded": refunded, "chargeback": chargeback, "paid": paid,
+        "fees": Money(rows.get(LedgerKind.GATEWAY_FEE, 0) or 0, cur),
+        "balance": balance if balance.amount > 0 else Money.zero(cur),
+    }
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+def payment_start(
+    *,
+    invoice: Invoice,
+    idempotency_key: str,
+    gateway: str | None = None,
+    method: str | None = None,
+    amount: Money | None = None,
+    return_url: str = "",
+    save_method: bool = False,
+) -> PaymentIntent:
+    """Start collecting ``amount`` (default: the balance) of an open invoice. Same key -> same payment."""
+    payment = _payment_create(
+        invoice=invoice, idempotency_key=idempotency_key, gateway=gateway, method=method, amount=amount,
+        return_url=return_url, save_method=save_method,
+    )
+    return _submit_if_needed(payment)
+
+
+def payment_charge_saved(*, invoice: Invoice, saved_method: SavedPaymentMethod, idempotency_key: str) -> PaymentIntent:
+    """Charge a saved method off-session (renewals). Same key -> same payment, one charge."""
+    if not saved_method.is_active:
+        raise ValidationError("That saved payment method was removed.", field="saved_method")
+    if saved_method.workspace_id != invoice.workspace_id or saved_method.client_id != invoice.client_id:
+        raise ValidationError("That saved payment method belongs to another client.", field="saved_method")
+    caps = gateway_class(saved_method.gateway).methods.get(Method(saved_method.method))
+    if caps is None or not caps.off_session:
+        raise ValidationError(f"{saved_method.gateway} cannot charge {saved_method.method} off-session.",
+                              field="saved_method")
+    payment = _payment_create(
+        invoice=invoice, idempotency_key=idempotency_key, gateway=saved_method.gateway,
+        method=saved_method.method, amount=None, return_url="", save_method=False, saved_method=saved_method,
+    )
+    return _submit_if_needed(payment)
+
+
+def _submit_if_needed(payment: PaymentIntent) -> PaymentIntent:
+    if payment.status == Status.CREATED and payment.submitted_at is None:
+        return _submit(payment)
+    return payment
+
+
+def _payment_create(*, invoice, idempotency_key, gateway, method, amount, return_url, save_method,
+                    saved_method: SavedPaymentMethod | None = None) -> PaymentIntent:
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 200:
+        raise ValidationError("An idempotency key of 1 to 200 characters is required.", field="idempotency_key")
+    existing = PaymentIntent.objects.filter(workspace_id=invoice.workspace_id, idempotency_key=key).first()
+    if existing is not None:
+        if existing.invoice_id != invoice.pk:
+            raise Conflict("This idempotency key was used for another invoice.")
+        return existing
+    with transaction.atomic():
+        invoice = _lock_invoice(invoice)
+        workspace = invoice.workspace
+        if invoice.status != InvoiceStatus.OPEN:
+            raise Conflict(f"Invoice {invoice} is {invoice.status}; only an open invoice can be paid.")
+        gateway = gateway or default_gateway_name(workspace)
+        adapter_cls = gateway_for(workspace, gateway).__class__  # raises if not set up
+        account = account_for(workspace, gateway)
+        if method is not None:
+            if method not in Method._value2member_map_ or Method(method) not in adapter_cls.methods:
+                raise ValidationError(f"{gateway} does not offer the method {method!r}.", field="method")
+            if account is not None and account.enabled_methods and method not in account.enabled_methods:
+                raise ValidationError(f"The method {method} is not enabled for this business.", field="method")
+        if save_method and method is not None and not adapter_cls.methods[Method(method)].save_for_recurring:
+            raise ValidationError(f"{method} cannot be saved for recurring payments.", field="save_method")
+        balance = invoice_amounts(invoice)["balance"]
+        applied = balance if amount is None else _money(amount, "amount")
+        if applied.currency != invoice.currency:
+            raise ValidationError(f"The invoice is in {invoice.currency}.", field="amount")
+        if applied.amount <= 0 or applied > balance:
+            raise ValidationError(f"The amount must be more than zero and at most the balance {balance}.",
+                                  field="amount")
+        surcharge = Money.zero(invoice.currency)
+        if account is not None and account.fee_bearer == FeeBearer.PASS_ON and method:
+            surcharge = fees.gross_up(workspace, gateway, method, applied)
+        now = clock.now()
+        payment = PaymentIntent(
+            workspace=workspace, invoice=invoice, idempotency_key=key, gateway=gateway, method=method or "",
+            currency=invoice.currency, applied_amount=applied.amount, surcharge_amount=surcharge.amount,
+            gross_amount=(applied + surcharge).amount, return_url=return_url, save_method=save_method,
+            off_session=saved_method is not None, saved_method=saved_method,
+            expires_at=now + EXPIRY[_family(method or "")], status_changed_at=now,
+        )
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError:
+            existing = PaymentIntent.objects.filter(workspace_id=invoice.workspace_id, idempotency_key=key).first()
+            if existing is None:
+                raise
+            return existing
+        audit.record(payment, "payment.create", after={
+            "gateway": gateway, "method": method or "", "amount": payment.amount, "surcharge": surcharge,
+        })
+    return payment
+
+
+def _request_for(payment: PaymentIntent) -> PaymentRequest:
+    invoice = payment.invoice
+    client = invoice.client
+    first_line = invoice.lines.first()
+    description = f"{invoice.workspace.name} {invoice.number or ''}".strip()
+    if first_line is not None:
+        description += f" · {first_line.description}"
+    return PaymentRequest(
+        reference=payment.reference, amount=payment.amount, method=Method(payment.method) if payment.method else None,
+        description=description[:250], customer_name=client.name, customer_email=client.email,
+        customer_phone=client.phone, return_url=payment.return_url, notification_url=notification_url(payment.gateway),
+        expires_in_seconds=int((payment.expires_at - clock.now()).total_seconds()) if payment.expires_at else None,
+        save_method=payment.save_method,
+        metadata={"workspace": str(payment.workspace_id), "invoice": str(invoice.pk),
+                  "invoice_number": invoice.number or ""},
+    )
+
+
+def _submit(payment: PaymentIntent) -> PaymentIntent:
+    """Call the gateway (no transaction open, no lock held), then apply its answer under a lock."""
+    payment = PaymentIntent.objects.select_related("invoice__client", "invoice__workspace", "saved_method").get(
+        pk=payment.pk
+    )
+    adapter = gateway_for(payment.workspace, payment.gateway)
+    request = _request_for(payment)
+    try:
+        if payment.off_session and payment.saved_method is not None:
+            result = adapter.charge_saved(request, payment.saved_method.token)
+        elif payment.method:
+            result = adapter.create_direct(request)
+        else:
+            result = adapter.create_checkout(request)
+    except GatewayError as exc:
+        # Nothing is known: the row stays "created"; a retry with the same key or reconciliation finishes it.
+        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); please try again.")
+    except GatewayDeclined as exc:
+        return _apply_failure(payment.pk, code=exc.code or "declined", message=str(exc))
+    return _apply(payment.pk, result, origin="create")
+
+
+def payment_sync(payment_id) -> PaymentIntent:
+    """Re-read the payment from its gateway (the source of truth) and apply what it says."""
+    payment = PaymentIntent.objects.select_related("workspace").get(pk=payment_id)
+    adapter = gateway_for(payment.workspace, payment.gateway)
+    try:
+        result = adapter.get_status(payment.reference)
+    except PaymentNotFound:
+        # The create never reached the gateway. Once it cannot still be in flight, it never will be.
+        if payment.status == Status.CREATED and clock.now() - payment.created_at > CREATE_GRACE:
+            return _apply_failure(payment.pk, code="not_submitted", message="The gateway never received this payment.",
+                                  status=Status.EXPIRED if _is_expired(payment) else Status.FAILED)
+        return payment
+    if result.status in PENDING_STATUSES and _is_expired(payment):
+        try:
+            result = adapter.cancel(payment.reference)
+        except GatewayDeclined:
+            result = dataclasses.replace(result, status=Status.EXPIRED)
+        if result.status in PENDING_STATUSES:
+            result = dataclasses.replace(result, status=Status.EXPIRED)
+        elif result.status == Status.CANCELED:
+            result = dataclasses.replace(result, status=Status.EXPIRED)
+    return _apply(payment.pk, result, origin="sync")
+
+
+def payment_cancel(payment_id) -> PaymentIntent:
+    """Cancel a pending payment at the gateway and apply the answer (it may have been paid meanwhile)."""
+    payment = PaymentIntent.objects.select_related("workspace").get(pk=payment_id)
+    if not payment.is_pending:
+        return payment
+    adapter = gateway_for(payment.workspace, payment.gateway)
+    try:
+        result = adapter.cancel(payment.reference)
+    except PaymentNotFound:
+        return _apply_failure(payment.pk, code="canceled", message="Canceled before it reached the gateway.",
+                              status=Status.CANCELED)
+    return _apply(payment.pk, result, origin="cancel")
+
+
+def _is_expired(payment: PaymentIntent) -> bool:
+    return payment.expires_at is not None and clock.now() >= payment.expires_at
+
+
+class _Events:
+    """Signals to send once the transaction commits (so receivers see committed rows)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, dict[str, Any]]] = []
+
+    def add(self, signal, **kwargs) -> None:
+        self.items.append((signal, kwargs))
+
+    def send_on_commit(self) -> None:
+        items = list(self.items)
+        if items:
+            transaction.on_commit(lambda: _send_all(items))
+
+
+def _send_all(items: Iterable[tuple[Any, dict[str, Any]]]) -> None:
+    for signal, kwargs in items:
+        for receiver, response in signal.send_robust(sender=PaymentIntent, **kwargs):
+            if isinstance(response, Exception):
+                log.error("receiver %s of %s failed: %r", receiver, signal, response, exc_info=response)
+
+
+def _apply_failure(payment_id, *, code: str, message: str, status: str = Status.FAILED) -> PaymentIntent:
+    with transaction.atomic():
+        payment = PaymentIntent.objects.select_for_update().get(pk=payment_id)
+        if not can_transition(payment.status, status):
+            return payment
+        payment.failure_code = code[:100]
+        payment.failure_message = message[:500]
+        payment.submitted_at = payment.submitted_at or clock.now()
+        events = _Events()
+        _move(payment, status, events, ref=payment.gateway_reference or payment.reference)
+        payment.save()
+        events.send_on_commit()
+    return payment
+
+
+def _apply(payment_id, result: GatewayPayment, *, origin: str) -> PaymentIntent:
+    """Apply a gateway's answer under the payment's row lock. Forward only; idempotent; signals once."""
+    events = _Events()
+    with transaction.atomic():
+        payment = PaymentIntent.objects.select_for_update().get(pk=payment_id)
+        now = clock.now()
+        payment.last_synced_at = now
+        payment.submitted_at = payment.submitted_at or now
+        if result.gateway_reference and not payment.gateway_reference:
+            payment.gateway_reference = result.gateway_reference[:200]
+        if result.method and not payment.method:
+            payment.method = result.method.value
+        if result.next_action is not None and payment.is_pending:
+            payment.next_action = dataclasses.asdict(result.next_action)
+            if result.next_action.kind == "redirect" and result.next_action.url:
+                payment.checkout_url = result.next_action.url
+        if result.failure_code or result.failure_message:
+            payment.failure_code = result.failure_code[:100]
+            payment.failure_message = result.failure_message[:500]
+        ref = payment.gateway_reference or payment.reference
+        target = result.status
+        if target in PAID_STATUSES and payment.status in PENDING_STATUSES:
+            _move(payment, Status.SUCCEEDED, events, ref=ref, result=result)
+        if target in (Status.REFUNDED, Status.PARTIALLY_REFUNDED) and result.refunded:
+            _record_gateway_refunds(payment, result.refunded, events)
+        elif target == Status.DISPUTED and can_transition(payment.status, Status.DISPUTED):
+            _move(payment, Status.DISPUTED, events, ref=ref, result=result)
+        elif target in PENDING_STATUSES or target in (Status.FAILED, Status.CANCELED, Status.EXPIRED):
+            if can_transition(payment.status, target):
+                _move(payment, target, events, ref=ref, result=result)
+        payment.save()
+        events.send_on_commit()
+    if origin != "create" or payment.status not in PENDING_STATUSES:
+        log.debug("payment %s %s -> %s (%s)", payment.pk, origin, payment.status, target)
+    return payment
+
+
+def _move(payment: PaymentIntent, new: str, events: _Events, *, ref: str,
+          result: GatewayPayment | None = None) -> None:
+    old = payment.status
+    if not payment.transition(new):
+        return
+    entry = _ledger_factory(payment)
+    if new == Status.SUCCEEDED:
+        captured = result.captured if result is not None and result.captured else payment.amount
+        entry(LedgerKind.CAPTURED, ref, captured)
+        fee = result.fee if result is not None and result.fee is not None else fees.fee_for(
+            payment.workspace, payment.gateway, payment.method, captured)
+        if fee:
+            entry(LedgerKind.GATEWAY_FEE, ref, fee)
+        if result is not None and result.saved_method is not None and payment.save_method:
+            _save_method(payment, result)
+        _after_capture(payment, events)
+    elif new in (Status.FAILED, Status.CANCELED, Status.EXPIRED):
+        entry(LedgerKind.FAILED, ref, Money.zero(payment.currency))
+        events.add(signals.payment_failed, payment=payment)
+    elif new == Status.DISPUTED:
+        net = _net_captured(payment)
+        if net:
+            entry(LedgerKind.CHARGEBACK, ref, net)
+    audit.record(payment, f"payment.{new}", before={"status": old}, after={"status": new})
+    events.add(signals.payment_status_changed, payment=payment, old=old, new=new)
+
+
+def _ledger_factory(payment: PaymentIntent) -> Callable[[str, str, Money], bool]:
+    def entry(kind: str, key: str, amount: Money) -> bool:
+        """Append once by (payment, kind, key); True if this call added it."""
+        try:
+            with transaction.atomic():
+                LedgerEntry.objects.create(
+                    workspace_id=payment.workspace_id, payment=payment, invoice_id=payment.invoice_id, kind=kind,
+                    key=key[:200], amount=amount.amount, currency=amount.currency, method=payment.method,
+                    gateway=payment.gateway,
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    return entry
+
+
+def _net_captured(payment: PaymentIntent) -> Money:
+    rows = dict(payment.ledger.values_list("kind").annotate(total=Sum("amount")).order_by())
+    return Money((rows.get(LedgerKind.CAPTURED) or 0) - (rows.get(LedgerKind.REFUNDED) or 0)
+                 - (rows.get(LedgerKind.CHARGEBACK) or 0), payment.currency)
+
+
+def _save_method(payment: PaymentIntent, result: GatewayPayment) -> None:
+    token = result.saved_method
+    assert token is not None
+    client = payment.invoice.client
+    saved, created = SavedPaymentMethod.objects.get_or_create(
+        workspace_id=payment.workspace_id, gateway=payment.gateway, token=token.token,
+        defaults={
+            "client": client, "method": token.method.value, "brand": token.brand, "masked": token.masked,
+            "expiry_month": token.expiry_month, "expiry_year": token.expiry_year, "consent_at": payment.created_at,
+        },
+    )
+    if created:
+        audit.record(saved, "saved_method.create", after={"method": saved.method, "masked": saved.masked})
+
+
+def _after_capture(payment: PaymentIntent, events: _Events) -> None:
+    """The payment just succeeded: surcharge line, receipt, and the invoice's paid status."""
+    invoice = _lock_invoice(payment.invoice_id)
+    if payment.surcharge_amount:
+        InvoiceLine.objects.create(
+            invoice=invoice, position=invoice.lines.count(), kind=LineKind.SURCHARGE,
+            description=f"Biaya layanan / surcharge ({payment.method})", unit_amount=payment.surcharge_amount,
+            quantity=1, line_amount=payment.surcharge_amount, currency=payment.currency, payment=payment,
+        )
+        _recompute_totals(invoice)
+    receipt = Receipt.objects.create(
+        workspace_id=payment.workspace_id, payment=payment, invoice=invoice,
+        number=next_number(invoice.workspace, "KWT"), receipt_amount=payment.gross_amount, currency=payment.currency,
+    )
+    audit.record(receipt, "receipt.issue", after={"number": receipt.number, "amount": receipt.amount})
+    transaction.on_commit(lambda: _enqueue_receipt_email(receipt.pk))
+    if invoice.status == InvoiceStatus.OPEN and invoice_amounts(invoice)["captured"] >= invoice.total:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = clock.now()
+        invoice.save(update_fields=["status", "paid_at", "updated_at"])
+        audit.record(invoice, "invoice.paid", before={"status": "open"}, after={"status": "paid"})
+        events.add(signals.invoice_paid, invoice=invoice, payment=payment)
+
+
+def _enqueue_receipt_email(receipt_id) -> None:
+    from jasa.payments.tasks import receipt_email
+
+    try:
+        receipt_email(str(receipt_id))
+    except Exception:  # noqa: BLE001 - a queue hiccup must not undo a payment; receipts can be resent
+        log.exception("could not enqueue the receipt email for %s", receipt_id)
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+
+def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund_key: str | None = None) -> Refund:
+    """Refund part or all of a succeeded payment. The refund key goes to the gateway, so a retry is one refund."""
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the refund.", field="reason")
+    amount = _money(amount, "amount")
+    with transaction.atomic():
+        payment = PaymentIntent.objects.select_for_update().select_related("workspace").get(pk=payment.pk)
+        key = refund_key or f"{payment.reference}:refund:{payment.refunds.count() + 1}"
+        existing = Refund.objects.filter(payment=payment, refund_key=key).first()
+        if existing is not None:
+            return existing
+        if payment.status not in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED):
+            raise Conflict(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
+        caps = gateway_class(payment.gateway).methods.get(Method(payment.method)) if payment.method else None
+        if caps is not None and not caps.refund:
+            raise ValidationError(f"{payment.method} payments cannot be refunded through {payment.gateway}; "
+                                  "return the money by bank transfer.", field="amount", code="refund_unsupported")
+        reserved = Money(
+            payment.refunds.filter(status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED])
+            .aggregate(t=Sum("refund_amount"))["t"] or 0, payment.currency)
+        refundable = payment.amount - reserved
+        if amount.currency != payment.currency or amount.amount <= 0 or amount > refundable:
+            raise ValidationError(f"The refund must be more than zero and at most {refundable}.", field="amount")
+        if caps is not None and not caps.partial_refund and amount != payment.amount:
+            raise ValidationError(f"{payment.method} payments can only be refunded in full ({payment.amount}).",
+                                  field="amount", code="partial_refund_unsupported")
+        actor = audit.current_actor()
+        refund = Refund.objects.create(
+            workspace_id=payment.workspace_id, payment=payment, refund_key=key, refund_amount=amount.amount,
+            currency=amount.currency, reason=reason.strip(), requested_by=actor.label,
+        )
+        audit.record(refund, "refund.request", after={"amount": amount, "reason": reason, "payment": str(payment.pk)})
+    # The gateway call happens outside the lock; the key makes a retry of this block safe.
+    adapter = gateway_for(payment.workspace, payment.gateway)
+    try:
+        result = adapter.refund(payment.reference, amount, refund_key=key, reason=reason)
+    except GatewayDeclined as exc:
+        _refund_finish(refund.pk, status=RefundStatus.FAILED, message=str(exc))
+        raise ValidationError(f"The gateway refused the refund: {exc}", field="amount", code="refund_declined")
+    except GatewayError as exc:
+        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); the refund is pending, retry it.")
+    return _refund_finish(refund.pk, status=result.status, message=result.failure_message,
+                          gateway_reference=result.gateway_reference)
+
+
+def _refund_finish(refund_id, *, status: str, message: str = "", gateway_reference: str = "") -> Refund:
+    events = _Events()
+    with transaction.atomic():
+        refund = Refund.objects.select_related("payment").get(pk=refund_id)
+        payment = PaymentIntent.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != RefundStatus.PENDING:
+            return refund
+        refund.status = status if status in RefundStatus.values else RefundStatus.PENDING
+        refund.failure_message = message[:500]
+        refund.gateway_reference = gateway_reference[:200]
+        refund.save()
+        if refund.status == RefundStatus.SUCCEEDED:
+            _refund_succeeded(payment, refund, events)
+            payment.save()
+        audit.record(refund, f"refund.{refund.status}", after={"amount": refund.amount})
+        events.send_on_commit()
+    return refund
+
+
+def _refund_succeeded(payment: PaymentIntent, refund: Refund, events: _Events) -> None:
+    added = _ledger_factory(payment)(LedgerKind.REFUNDED, f"refund:{refund.pk}", refund.amount)
+    if not added:
+        return
+    net = _net_captured(payment)
+    new = Status.REFUNDED if net.amount <= 0 else Status.PARTIALLY_REFUNDED
+    if can_transition(payment.status, new):
+        _move(payment, new, events, ref=f"refund:{refund.pk}")
+    events.add(signals.payment_refunded, payment=payment, refund=refund)
+
+
+def _record_gateway_refunds(payment: PaymentIntent, refunded: Money, events: _Events) -> None:
+    """The gateway reports ``refunded`` in total: finish our pending refunds it covers, and record any
+    refund made in the gateway's own dashboard that jasa does not know of yet."""
+    done = Money(payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("refund_amount"))["t"] or 0,
+                 payment.currency)
+    for refund in payment.refunds.filter(status=RefundStatus.PENDING).order_by("created_at"):
+        if done + refund.amount > refunded:
+            break
+        refund.status = RefundStatus.SUCCEEDED
+        refund.save(update_fields=["status", "updated_at"])
+        _refund_succeeded(payment, refund, events)
+        done = done + refund.amount
+    if payment.refunds.filter(status=RefundStatus.PENDING).exists():
+        return  # the gateway has not caught up with our own requests yet
+    missing = refunded - done
+    if missing.amount <= 0:
+        return
+    refund = Refund.objects.create(
+        workspace_id=payment.workspace_id, payment=payment, refund_key=f"gateway:{refunded.amount}",
+        refund_amount=missing.amount, currency=missing.currency, status=RefundStatus.SUCCEEDED,
+        reason="Refunded at the gateway", requested_by=f"gateway:{payment.gateway}",
+    )
+    _refund_succeeded(payment, refund, events)
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+
+def webhook_receive(gateway_name: str, headers: dict[str, str], body: bytes) -> WebhookEvent:
+    """Verify, store once by (gateway, event id), and queue the re-read. Raises WebhookRejected or LookupError.
+
+    The returned row has ``duplicate = True`` when this event was stored before.
+    """
+    from jasa.payments.connect import webhook_verifiers
+
+    rejection: WebhookRejected | None = None
+    for adapter in webhook_verifiers(gateway_name):
+        try:
+            event = adapter.parse_webhook(headers, body)
+            break
+        except WebhookRejected as exc:
+            rejection = exc
+    else:
+        raise rejection or WebhookRejected("no verifier")
+    if not event.event_id:
+        raise WebhookRejected("the event has no id")
+    row = WebhookEvent(
+        gateway=gateway_name, event_id=event.event_id[:200], reference=event.reference[:200], kind=event.kind[:100],
+        claimed_status=event.claimed_status[:60], payload=dict(event.payload),
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        existing = WebhookEvent.objects.get(gateway=gateway_name, event_id=row.event_id)
+        existing.duplicate = True  # type: ignore[attr-defined]
+        return existing
+    row.duplicate = False  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: _enqueue_webhook(row.pk))
+    return row
+
+
+def _enqueue_webhook(event_pk: int) -> None:
+    from jasa.payments.tasks import webhook_process_task
+
+    try:
+        webhook_process_task(event_pk)
+    except Exception:  # noqa: BLE001 - the stored row is the truth; reconciliation picks it up
+        log.exception("could not enqueue webhook event %s; reconciliation will process it", event_pk)
+
+
+def webhook_process(event_pk: int) -> WebhookEvent:
+    """Re-read the payment a stored event points at and apply it. Safe to run any number of times."""
+    event = WebhookEvent.objects.get(pk=event_pk)
+    if event.state in (WebhookEvent.PROCESSED, WebhookEvent.IGNORED):
+        return event
+    payment = _payment_for_reference(event.reference)
+    event.attempts += 1
+    if payment is None:
+        event.state = WebhookEvent.IGNORED
+        event.error = "no payment with this reference"
+    else:
+        event.payment = payment
+        event.workspace_id = payment.workspace_id
+        try:
+            payment_sync(payment.pk)
+        except (GatewayError, GatewayDeclined) as exc:
+            event.state = WebhookEvent.FAILED
+            event.error = str(exc)[:1000]
+            event.save(update_fields=["state", "error", "attempts", "payment", "workspace"])
+            raise
+        event.state = WebhookEvent.PROCESSED
+        event.error = ""
+    event.processed_at = clock.now()
+    event.save(update_fields=["state", "error", "attempts", "payment", "workspace", "processed_at"])
+    return event
+
+
+def _payment_for_reference(reference: str) -> PaymentIntent | None:
+    try:
+        pk = uuid.UUID(reference)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return PaymentIntent.objects.filter(pk=pk).first()
+
+
+# --- reconciliation -------------------------------------------------------------------------------
+
+
+def payments_reconcile(limit: int = 500) -> dict[str, int]:
+    """Re-sync payments that have not moved within their method's expected time (and expire the
+    overdue), and process stored webhooks whose queue task was lost. Run periodically."""
+    now = clock.now()
+    counts = {"checked": 0, "changed": 0, "errors": 0, "webhooks": 0}
+    candidates = PaymentIntent.objects.filter(
+        status__in=PENDING_STATUSES, status_changed_at__lt=now - CREATE_GRACE
+    ).order_by("status_changed_at")[:limit]
+    for payment in candidates:
+        waited = now - payment.status_changed_at
+        if waited < EXPECTED[_family(payment.method)] and not _is_expired(payment) and payment.submitted_at:
+            continue
+        counts["checked"] += 1
+        try:
+            after = payment_sync(payment.pk)
+        except (GatewayError, GatewayDeclined, JasaError) as exc:
+            counts["errors"] += 1
+            log.warning("reconcile: payment %s: %s", payment.pk, exc)
+            continue
+        if after.status != payment.status:
+            counts["changed"] += 1
+    stale = WebhookEvent.objects.filter(
+        state__in=[WebhookEvent.RECEIVED, WebhookEvent.FAILED], received_at__lt=now - dt.timedelta(minutes=1),
+        attempts__lt=10,
+    ).values_list("pk", flat=True)[:limit]
+    for pk in stale:
+        counts["webhooks"] += 1
+        try:
+            webhook_process(pk)
+        except (GatewayError, GatewayDeclined) as exc:
+            counts["errors"] += 1
+            log.warning("reconcile: webhook %s: %s", pk, exc)
+    return counts
+
+
+# --- saved methods --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def saved_method_remove(saved_method: SavedPaymentMethod) -> SavedPaymentMethod:
+    saved = SavedPaymentMethod.objects.select_for_update().get(pk=saved_method.pk)
+    if saved.is_active:
+        saved.is_active = False
+        saved.removed_at = clock.now()
+        saved.save(update_fields=["is_active", "removed_at", "updated_at"])
+        audit.record(saved, "saved_method.remove", before={"active": True}, after={"active": False})
+    return saved
+
+
+# --- the loud check -------------------------------------------------------------------------------
+
+
+def ledger_problems(invoice: Invoice) -> list[str]:
+    """Every disagreement between the invoice's stored totals, its payments and the ledger."""
+    invoice = Invoice.objects.get(pk=invoice.pk)  # the stored state, not a caller's stale copy
+    problems: list[str] = []
+    label = str(invoice)
+    lines = list(invoice.lines.all())
+    if sum(line.line_amount for line in lines) != invoice.total_amount:
+        problems.append(f"{label}: total {invoice.total_amount} != sum of lines")
+    if sum(line.line_amount for line in lines if line.kind == LineKind.TAX) != invoice.tax_amount:
+        problems.append(f"{label}: tax {invoice.tax_amount} != sum of tax lines")
+    amounts = invoice_amounts(invoice)
+    if invoice.status == InvoiceStatus.PAID and amounts["captured"] < invoice.total:
+        problems.append(f"{label}: paid but the ledger captured only {amounts['captured'].amount}")
+    if invoice.status == InvoiceStatus.OPEN and amounts["captured"] >= invoice.total:
+        problems.append(f"{label}: open but the ledger captured {amounts['captured'].amount} of {invoice.total_amount}")
+    for payment in invoice.payments.all():
+        rows = dict(payment.ledger.values_list("kind").annotate(total=Sum("amount")).order_by())
+        captured = rows.get(LedgerKind.CAPTURED) or 0
+        refunded = rows.get(LedgerKind.REFUNDED) or 0
+        expected_captured = payment.gross_amount if payment.status in PAID_STATUSES else 0
+        if captured != expected_captured:
+            problems.append(f"{label}: payment {payment.pk} is {payment.status} but captured {captured}")
+        refunds = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("refund_amount"))["t"] or 0
+        if refunds != refunded:
+            problems.append(f"{label}: payment {payment.pk} refunds {refunds} != ledger refunded {refunded}")
+        if payment.status == Status.REFUNDED and refunded != captured:
+            problems.append(f"{label}: payment {payment.pk} is refunded but {captured - refunded} remains")
+        if payment.status == Status.PARTIALLY_REFUNDED and not 0 < refunded < captured:
+            problems.append(f"{label}: payment {payment.pk} is partially refunded but refunded {refunded}")
+        if payment.status in PAID_STATUSES:
+            receipt = Receipt.objects.filter(payment=payment).first()
+            if receipt is None or receipt.receipt_amount != payment.gross_amount:
+                problems.append(f"{label}: payment {payment.pk} has no matching receipt")
+    return problems
+
+
+def ledger_verify(invoice: Invoice) -> None:
+    """Raise LedgerMismatch listing every disagreement; silent when the books are right."""
+    problems = ledger_problems(invoice)
+    if problems:
+        raise LedgerMismatch("; ".join(problems))
+
+
+def lookup_payment(workspace, payment_id) -> PaymentIntent:
+    payment = PaymentIntent.objects.filter(workspace=workspace, pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment

@@ -1,0 +1,25 @@
+"""Queue tasks of the payment core: thin wrappers that load ids and call services."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from jasa.payments import services
+
+
+@db_task(retries=5, retry_delay=30)
+def webhook_process_task(event_pk: int) -> str:
+    return services.webhook_process(event_pk).state
+
+
+@db_task(retries=3, retry_delay=60)
+def receipt_email(receipt_id: str) -> bool:
+    from jasa.payments.receipts import receipt_send
+
+    return receipt_send(receipt_id)
+
+
+@db_periodic_task(crontab(minute="*/2"))
+def payments_reconcile_task() -> dict[str, int]:
+    return services.payments_reconcile()
