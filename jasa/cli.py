@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import subprocess
@@ -124,6 +125,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     autodiscover_modules("tasks")  # every app's queue tasks and job handlers
     import jasa.core.tasks  # noqa: F401  - the sweep, even if an app list changes
 
+    for module in args.imports:  # plugins (and tests) that register tasks or job handlers elsewhere
+        importlib.import_module(module)
+
     periodic = not args.no_periodic
     huey = settings.HUEY
     if huey.immediate:
@@ -168,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 
     worker = sub.add_parser("worker", help="run a queue consumer")
     worker.add_argument("--no-periodic", action="store_true", help="do not run the periodic sweep here")
-    worker.add_argument("--workers", type=int, default=4)
+    worker.add_argument("--workers", type=int, default=4, help="consumer threads")
+    worker.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="also import MODULE (registers its tasks and job handlers); repeatable")
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="load or refresh the demo workspace")

@@ -168,9 +168,9 @@ def run(job_id: int) -> str:
         return job.status
 
 
-def sweep(enqueue: Callable[[int], Any] | None = None) -> int:
+def sweep(enqueue: Callable[[int], Any] | None = None, limit: int = BATCH) -> int:
     """Claim due rows and hand each to ``enqueue`` (the queue task by default). Returns how many."""
-    ids = claim_due()
+    ids = claim_due(limit)
     if enqueue is None:
         from jasa.core.tasks import run_job
 

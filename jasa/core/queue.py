@@ -11,17 +11,18 @@ other's tasks: ``redis://127.0.0.1:6379/5?name=jasa-staging``.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from huey import Huey, RedisHuey, SqliteHuey
 
 
 def _split_name(url: str, default: str) -> tuple[str, str]:
-    parts = urlparse(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    name = next((value for key, value in query if key == "name"), default)
-    rest = urlencode([(key, value) for key, value in query if key != "name"])
-    return urlunparse(parts._replace(query=rest)), name
+    # string surgery, not urlunparse: that turns sqlite:////abs/path into sqlite://abs/path
+    base, sep, query = url.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    name = next((value for key, value in pairs if key == "name"), default)
+    rest = urlencode([(key, value) for key, value in pairs if key != "name"])
+    return base + (f"?{rest}" if rest else ""), name
 
 
 def huey_from_url(url: str, *, immediate: bool = False, name: str = "jasa") -> Huey:
