@@ -6,3 +6,7 @@ class SandboxConfig(AppConfig):
 
     name = "jasa.sandbox"
     label = "sandbox"
+    verbose_name = "sandbox gateway"
+
+    def ready(self) -> None:
+        from jasa.sandbox import jobs, tasks  # noqa: F401 - register job handlers and queue tasks

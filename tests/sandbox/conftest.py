@@ -1,0 +1,1 @@
+from tests.sandbox.fixtures import gateway, make_request, merchant, receiver  # noqa: F401 - fixtures
