@@ -1,14 +1,14 @@
-"""The invitation email. Goes through the notifications outbox when that app provides ``notify``."""
+"""The staff invitation email, sent through the notifications outbox."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-TEMPLATE = "staff_invitation"
+from jasa.notifications.services import notify
+
+TEMPLATE = "staff_invitation"  # templates/notifications/staff_invitation/ in this app
 
 
 def invitation_context(invitation, language: str) -> dict[str, str]:
@@ -26,25 +26,7 @@ def invitation_context(invitation, language: str) -> dict[str, str]:
 
 
 def send_invitation(invitation, *, language: str = "id") -> None:
-    context = invitation_context(invitation, language)
-    try:
-        from jasa.notifications.services import notify
-    except ImportError:
-        notify = None
-    if notify is not None:
-        notify(workspace=invitation.workspace, channel="email", recipient=invitation.email, template=TEMPLATE,
-               context=context, language=language, dedupe_key=f"invitation:{invitation.pk}")
-        return
-    _send_directly(invitation.email, context, language)
-
-
-def _send_directly(recipient: str, context: dict[str, str], language: str) -> None:
-    """Fallback while the outbox is not available: render the same templates and send over SMTP."""
-    with translation.override(language):
-        base = f"notifications/{TEMPLATE}/"
-        subject = " ".join(render_to_string(base + "subject.txt", context).split())
-        text = render_to_string(base + "body.txt", context)
-        html = render_to_string(base + "body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    """Queue the mail in the outbox, in the same transaction as the invitation itself."""
+    notify(workspace=invitation.workspace, channel="email", recipient=invitation.email, template=TEMPLATE,
+           context=invitation_context(invitation, language), language=language,
+           dedupe_key=f"invitation:{invitation.pk}")

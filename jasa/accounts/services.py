@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 
 from jasa.accounts.models import (
     RESERVED_SLUGS,
@@ -34,9 +35,9 @@ def workspace_create(*, owner, name: str, slug: str, time_zone: str = "Asia/Jaka
                      **fields) -> Workspace:
     slug = slug.strip().lower()
     if slug in RESERVED_SLUGS:
-        raise ValidationError("This address is reserved; choose another.", field="slug")
+        raise ValidationError(_("This address is reserved; choose another."), field="slug")
     if Workspace.objects.filter(slug=slug).exists():
-        raise Conflict("This address is taken; choose another.", field="slug")
+        raise Conflict(_("This address is taken; choose another."), field="slug")
     ws = Workspace(name=name, slug=slug, time_zone=time_zone, currency=currency,
                    languages=fields.pop("languages", ["id", "en"]), **fields)
     ws.full_clean()
@@ -67,7 +68,7 @@ def _apply(obj, fields: dict, allowed) -> tuple[dict, dict]:
     """Set allowed fields, validate, and return (before, after) of what changed."""
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     before = _snapshot(obj, fields)
     for name, value in fields.items():
         setattr(obj, name, value)
@@ -85,7 +86,7 @@ def _clean_languages(languages) -> list[str]:
     allowed = [code for code, _ in settings.LANGUAGES]
     result = [code for code in allowed if code in (languages or [])]
     if not result:
-        raise ValidationError("Choose at least one language.", field="languages")
+        raise ValidationError(_("Choose at least one language."), field="languages")
     return result
 
 
@@ -95,7 +96,7 @@ def workspace_update(*, workspace: Workspace, **fields) -> Workspace:
     if "languages" in fields:
         fields["languages"] = _clean_languages(fields["languages"])
     if "name" in fields and not (fields["name"] or "").strip():
-        raise ValidationError("The business needs a name.", field="name")
+        raise ValidationError(_("The business needs a name."), field="name")
     before, after = _apply(workspace, fields, WORKSPACE_FIELDS)
     workspace.save()
     if after:
@@ -122,17 +123,17 @@ def invitation_create(*, workspace: Workspace, email: str, role: str, invited_by
                       language: str | None = None) -> Invitation:
     """Invite a person by email; the mail carries the accept link /invite/<token>/."""
     if role not in Role.values:
-        raise ValidationError(f"Unknown role {role!r}.", field="role")
+        raise ValidationError(_("Unknown role %(role)r.") % {"role": role}, field="role")
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except DjangoValidationError:
-        raise ValidationError("Enter a valid email address.", field="email")
+        raise ValidationError(_("Enter a valid email address."), field="email")
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email, is_active=True).exists():
-        raise Conflict("This person is already on the team.", field="email")
+        raise Conflict(_("This person is already on the team."), field="email")
     inviter = Membership.objects.filter(workspace=workspace, user=invited_by, is_active=True).first()
     if role == Role.OWNER and (inviter is None or inviter.role != Role.OWNER):
-        raise PermissionDenied("Only an owner can invite another owner.", field="role")
+        raise PermissionDenied(_("Only an owner can invite another owner."), field="role")
     # A new invitation replaces any open one for the same address.
     Invitation.objects.filter(workspace=workspace, email=email, accepted_at__isnull=True).update(
         expires_at=clock.now()
@@ -142,29 +143,26 @@ def invitation_create(*, workspace: Workspace, email: str, role: str, invited_by
         expires_at=clock.now() + INVITATION_VALID_FOR,
     )
     audit.record(invitation, "invitation.created", after={"email": email, "role": role})
-    language = language or (workspace.languages or ["id"])[0]
-    transaction.on_commit(lambda: invitation_send(invitation, language=language))
-    return invitation
-
-
-def invitation_send(invitation: Invitation, *, language: str = "id") -> None:
     from jasa.accounts.mail import send_invitation
 
+    language = language if language in dict(settings.LANGUAGES) else (workspace.languages or ["id"])[0]
     send_invitation(invitation, language=language)
+    return invitation
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
-        raise Conflict("This invitation has expired or was already used. Ask for a new one.")
+        raise Conflict(_("This invitation has expired or was already used. Ask for a new one."))
     if not _user_has_email(user, invitation.email):
         raise PermissionDenied(
-            f"This invitation was sent to {invitation.email}. Log in with that address to accept it."
+            _("This invitation was sent to %(email)s. Log in with that address to accept it.")
+            % {"email": invitation.email}
         )
     existing = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
     before = {"role": existing.role, "is_active": existing.is_active} if existing else None
-    membership, _ = Membership.objects.update_or_create(
+    membership, _created = Membership.objects.update_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role, "is_active": True}
     )
     StaffProfile.objects.get_or_create(
@@ -197,22 +195,22 @@ def _check_may_change(membership: Membership, by) -> None:
     """Only an owner may change an owner; nobody may leave the workspace without an owner."""
     actor = Membership.objects.filter(workspace=membership.workspace, user=by, is_active=True).first()
     if membership.role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
-        raise PermissionDenied("Only an owner can change another owner.")
+        raise PermissionDenied(_("Only an owner can change another owner."))
 
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, by) -> Membership:
     if role not in Role.values:
-        raise ValidationError(f"Unknown role {role!r}.", field="role")
+        raise ValidationError(_("Unknown role %(role)r.") % {"role": role}, field="role")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     _check_may_change(membership, by)
     actor = Membership.objects.filter(workspace=membership.workspace, user=by, is_active=True).first()
     if role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
-        raise PermissionDenied("Only an owner can make someone an owner.", field="role")
+        raise PermissionDenied(_("Only an owner can make someone an owner."), field="role")
     if membership.role == role:
         return membership
     if membership.role == Role.OWNER and _active_owners(membership.workspace) <= 1:
-        raise Conflict("A business needs at least one owner. Make someone else owner first.", field="role")
+        raise Conflict(_("A business needs at least one owner. Make someone else owner first."), field="role")
     before = {"role": membership.role}
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
@@ -227,7 +225,7 @@ def membership_deactivate(*, membership: Membership, by) -> Membership:
     if not membership.is_active:
         return membership
     if membership.role == Role.OWNER and _active_owners(membership.workspace) <= 1:
-        raise Conflict("A business needs at least one owner. Make someone else owner first.")
+        raise Conflict(_("A business needs at least one owner. Make someone else owner first."))
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     audit.record(membership, "membership.deactivated", before={"is_active": True}, after={"is_active": False})
@@ -272,9 +270,9 @@ def apikey_create(*, workspace: Workspace, name: str, role: str = Role.ADMIN, cr
     """Issue a key; returns it and the plain key, which is never stored and so shown only once."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Give the key a name so you know later what uses it.", field="name")
+        raise ValidationError(_("Give the key a name so you know later what uses it."), field="name")
     if role not in dict(ApiKey.KEY_ROLES):
-        raise ValidationError(f"Unknown access level {role!r}.", field="role")
+        raise ValidationError(_("Unknown access level %(role)r.") % {"role": role}, field="role")
     prefix = secrets.token_hex(6)
     raw = f"jasa_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(workspace=workspace, name=name[:100], prefix=prefix, hashed_key=_hash_key(raw),

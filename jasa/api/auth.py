@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, django_auth
 
 from jasa.accounts.models import ApiKey, Membership, Workspace
@@ -46,19 +47,21 @@ def require(request: HttpRequest, workspace: Workspace | None, capability: str) 
     a member without the capability gets PermissionDenied.
     """
     if workspace is None:
-        raise NotFound("No such workspace.")
+        raise NotFound(_("No such workspace."))
     principal = getattr(request, "auth", None)
     if isinstance(principal, ApiKey):
         if principal.workspace_id != workspace.pk or not principal.is_active:
-            raise NotFound("No such workspace.")
+            raise NotFound(_("No such workspace."))
         if capability not in principal.capabilities:
-            raise PermissionDenied(f"This API key may not do this ({capability}).")
+            raise PermissionDenied(_("This API key may not do this (%(capability)s).") % {"capability": capability})
         return principal
     membership = membership_for(getattr(request, "user", None), workspace)
     if membership is None:
-        raise NotFound("No such workspace.")
+        raise NotFound(_("No such workspace."))
     if not can(membership, capability):
-        raise PermissionDenied(f"Your role ({membership.role}) may not do this ({capability}).")
+        raise PermissionDenied(
+            _("Your role (%(role)s) may not do this (%(capability)s).") % {"role": membership.role, "capability": capability}
+        )
     return membership
 
 
