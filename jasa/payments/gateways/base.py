@@ -99,6 +99,7 @@ class NextAction:
     qr_string: str = ""
     store_code: str = ""
     expires_at: str = ""  # ISO 8601
+    biller_code: str = ""  # Mandiri bill payment: the company code the client enters before the bill key
 
 
 @dataclasses.dataclass(frozen=True)
