@@ -1,0 +1,238 @@
+"""A local Stripe: /v1/checkout/sessions, /v1/payment_intents (create, retrieve, search, cancel), /v1/refunds,
+/v1/balance, with form-encoded requests, ``expand[]`` and ``Idempotency-Key`` replay like Stripe's API.
+
+Objects follow Stripe's API reference (docs.stripe.com/api): ``checkout.session``, ``payment_intent`` with
+``latest_charge``, ``charge`` with ``amount_refunded``/``disputed``, ``refund``, and errors as
+``{"error": {"type", "code", "decline_code", "message", "payment_intent"}}``. Stripe's test payment
+methods steer off-session charges: ``pm_card_visa`` succeeds, ``pm_card_chargeDeclinedInsufficientFunds``
+and ``pm_card_chargeDeclinedExpiredCard`` decline, ``pm_card_authenticationRequired`` needs the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import re
+from typing import Any
+
+from .server import FakeGateway, Recorded, Reply
+
+_ids = itertools.count(1)
+NOW = 1_796_000_000
+
+DECLINES = {
+    "pm_card_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined."),
+    "pm_card_chargeDeclinedInsufficientFunds": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
+}
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_test_{next(_ids):06d}"
+
+
+def flat(req: Recorded) -> dict[str, str]:
+    source = req.form() if req.method == "POST" else req.query
+    return {k: v[-1] for k, v in source.items()}
+
+
+def nested(form: dict[str, str], prefix: str) -> dict[str, str]:
+    """``metadata[a]=1`` -> ``{"a": "1"}`` for the given prefix."""
+    out = {}
+    for key, value in form.items():
+        m = re.fullmatch(re.escape(prefix) + r"\[([^\]]+)\]", key)
+        if m:
+            out[m.group(1)] = value
+    return out
+
+
+def expands(form: dict[str, str]) -> set[str]:
+    return {v for k, v in form.items() if k.startswith("expand[")}
+
+
+class FakeStripe(FakeGateway):
+    def __init__(self, secret_key: str, webhook_secret: str) -> None:
+        super().__init__()
+        self.secret_key = secret_key
+        self.webhook_secret = webhook_secret
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.intents: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self._replays: dict[str, Reply] = {}
+        self.route("POST", r"/v1/checkout/sessions", self.idempotent(self.create_session))
+        self.route("GET", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)", self.get_session)
+        self.route("POST", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)/expire", self.expire_session)
+        self.route("POST", r"/v1/payment_intents", self.idempotent(self.create_intent))
+        self.route("GET", r"/v1/payment_intents/search", self.search_intents)
+        self.route("GET", r"/v1/payment_intents/(?P<pid>pi_[^/]+)", self.get_intent)
+        self.route("POST", r"/v1/payment_intents/(?P<pid>pi_[^/]+)/cancel", self.cancel_intent)
+        self.route("POST", r"/v1/refunds", self.idempotent(self.create_refund))
+        self.route("GET", r"/v1/balance", lambda req: Reply(200, {"object": "balance", "livemode": False,
+                                                                  "available": [{"amount": 0, "currency": "idr"}]}))
+
+    # --- test helpers -----------------------------------------------------------------
+    def pay_session(self, sid: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:
+        """The client pays on the hosted page: a succeeded PaymentIntent with its charge."""
+        session = self.sessions[sid]
+        save = session["_setup_future_usage"]
+        intent = self._intent(session["amount_total"], session["currency"], payment_method,
+                              customer=_id("cus") if save else None, setup_future_usage=save,
+                              metadata=session["_intent_metadata"], status="succeeded")
+        session.update(status="complete", payment_status="paid", payment_intent=intent["id"], customer=intent["customer"])
+        return intent
+
+    def set_intent(self, pid: str, **fields: Any) -> None:
+        self.intents[pid].update(fields)
+
+    def set_charge(self, pid: str, **fields: Any) -> None:
+        self.charges[self.intents[pid]["latest_charge"]].update(fields)
+
+    def event(self, kind: str, obj: dict[str, Any]) -> bytes:
+        return json.dumps({"id": _id("evt"), "object": "event", "type": kind, "api_version": "2024-06-20",
+                           "created": NOW, "livemode": False, "data": {"object": obj}}).encode()
+
+    def signature(self, payload: bytes, timestamp: int, secret: str | None = None) -> str:
+        key = (secret or self.webhook_secret).encode()
+        return f"t={timestamp},v1={hmac.new(key, f'{timestamp}.'.encode() + payload, hashlib.sha256).hexdigest()}"
+
+    # --- plumbing -----------------------------------------------------------------------
+    def idempotent(self, handler):  # type: ignore[no-untyped-def]
+        """Stripe replays the first answer for a repeated Idempotency-Key instead of acting twice."""
+
+        def wrapped(req: Recorded, **kw: Any) -> Reply:
+            key = req.headers.get("idempotency-key")
+            if key and key in self._replays:
+                return self._replays[key]
+            reply = handler(req, **kw)
+            if key:
+                self._replays[key] = reply
+            return reply
+
+        return wrapped
+
+    def _intent(self, amount: int, currency: str, payment_method: str | None, *, customer: str | None,
+                setup_future_usage: str | None, metadata: dict[str, str], status: str) -> dict[str, Any]:
+        pid = _id("pi")
+        charge = {"id": _id("ch"), "object": "charge", "amount": amount, "amount_refunded": 0, "currency": currency,
+                  "refunded": False, "disputed": False, "paid": status == "succeeded", "payment_intent": pid,
+                  "status": "succeeded" if status == "succeeded" else "failed"}
+        self.charges[charge["id"]] = charge
+        intent = {"id": pid, "object": "payment_intent", "amount": amount, "currency": currency, "status": status,
+                  "amount_received": amount if status == "succeeded" else 0, "customer": customer,
+                  "payment_method": payment_method, "setup_future_usage": setup_future_usage, "metadata": metadata,
+                  "latest_charge": charge["id"], "last_payment_error": None, "next_action": None,
+                  "livemode": False, "created": NOW}
+        self.intents[pid] = intent
+        return intent
+
+    def _expanded_intent(self, pid: str, wanted: set[str], prefix: str = "") -> dict[str, Any]:
+        intent = dict(self.intents[pid])
+        if f"{prefix}latest_charge" in wanted and intent["latest_charge"]:
+            intent["latest_charge"] = self.charges[intent["latest_charge"]]
+        if f"{prefix}payment_method" in wanted and intent["payment_method"]:
+            intent["payment_method"] = {"id": intent["payment_method"], "object": "payment_method", "type": "card",
+                                        "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}}
+        return intent
+
+    @staticmethod
+    def _error(status: int, type_: str, message: str, code: str = "", **extra: Any) -> Reply:
+        return Reply(status, {"error": {"type": type_, "message": message, "code": code, **extra}},
+                     headers={"Request-Id": "req_fake"})
+
+    # --- routes -------------------------------------------------------------------------
+    def create_session(self, req: Recorded) -> Reply:
+        form = flat(req)
+        if form.get("mode") != "payment" or "success_url" not in form:
+            return self._error(400, "invalid_request_error", "Missing required param: success_url.", "parameter_missing")
+        sid = _id("cs")
+        session = {
+            "id": sid, "object": "checkout.session", "mode": "payment", "status": "open", "payment_status": "unpaid",
+            "url": f"https://checkout.stripe.com/c/pay/{sid}",
+            "amount_total": int(form["line_items[0][price_data][unit_amount]"]) * int(form["line_items[0][quantity]"]),
+            "currency": form["line_items[0][price_data][currency]"], "client_reference_id": form.get("client_reference_id"),
+            "customer": None, "customer_email": form.get("customer_email"), "metadata": nested(form, "metadata"),
+            "payment_intent": None, "expires_at": int(form.get("expires_at", NOW + 86400)), "livemode": False,
+            "_setup_future_usage": form.get("payment_intent_data[setup_future_usage]"),
+            "_intent_metadata": nested(form, "payment_intent_data[metadata]"),
+        }
+        self.sessions[sid] = session
+        return Reply(200, self._public(session))
+
+    @staticmethod
+    def _public(session: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in session.items() if not k.startswith("_")}
+
+    def get_session(self, req: Recorded, sid: str) -> Reply:
+        if sid not in self.sessions:
+            return self._error(404, "invalid_request_error", f"No such checkout.session: '{sid}'", "resource_missing")
+        session = self._public(self.sessions[sid])
+        wanted = expands(flat(req))
+        if "payment_intent" in wanted and session["payment_intent"]:
+            session["payment_intent"] = self._expanded_intent(session["payment_intent"], wanted, "payment_intent.")
+        return Reply(200, session)
+
+    def expire_session(self, req: Recorded, sid: str) -> Reply:
+        session = self.sessions[sid]
+        if session["status"] != "open":
+            return self._error(400, "invalid_request_error", "Only Checkout Sessions with a status of `open` can be expired.")
+        session["status"] = "expired"
+        return Reply(200, self._public(session))
+
+    def create_intent(self, req: Recorded) -> Reply:
+        form = flat(req)
+        pm = form.get("payment_method", "")
+        intent = self._intent(int(form["amount"]), form["currency"], pm, customer=form.get("customer"),
+                              setup_future_usage=None, metadata=nested(form, "metadata"), status="succeeded")
+        if pm in DECLINES or pm == "pm_card_authenticationRequired":
+            code, decline, message = DECLINES.get(pm, ("authentication_required", "authentication_required",
+                                                        "Your card was declined. This transaction requires authentication."))
+            error = {"code": code, "decline_code": decline, "message": message, "type": "card_error"}
+            intent.update(status="requires_payment_method", amount_received=0, last_payment_error=error)
+            self.charges[intent["latest_charge"]].update(status="failed", paid=False)
+            return self._error(402, "card_error", message, code, decline_code=decline, payment_intent=intent,
+                               charge=intent["latest_charge"])
+        return Reply(200, self._expanded_intent(intent["id"], expands(form)))
+
+    def get_intent(self, req: Recorded, pid: str) -> Reply:
+        if pid not in self.intents:
+            return self._error(404, "invalid_request_error", f"No such payment_intent: '{pid}'", "resource_missing")
+        return Reply(200, self._expanded_intent(pid, expands(flat(req))))
+
+    def search_intents(self, req: Recorded) -> Reply:
+        m = re.fullmatch(r"metadata\['(\w+)'\]:'([^']*)'", flat(req).get("query", ""))
+        if not m:
+            return self._error(400, "invalid_request_error", "Invalid search query")
+        found = [i for i in self.intents.values() if i["metadata"].get(m.group(1)) == m.group(2)]
+        return Reply(200, {"object": "search_result", "data": found, "has_more": False, "next_page": None,
+                           "url": "/v1/payment_intents/search"})
+
+    def cancel_intent(self, req: Recorded, pid: str) -> Reply:
+        intent = self.intents[pid]
+        if intent["status"] in ("succeeded", "canceled"):
+            return self._error(400, "invalid_request_error", "You cannot cancel this PaymentIntent because it has a "
+                               f"status of {intent['status']}.", "payment_intent_unexpected_state")
+        intent["status"] = "canceled"
+        return Reply(200, intent)
+
+    def create_refund(self, req: Recorded) -> Reply:
+        form = flat(req)
+        intent = self.intents.get(form.get("payment_intent", ""))
+        if intent is None or intent["status"] != "succeeded":
+            return self._error(400, "invalid_request_error", "This PaymentIntent does not have a successful charge to refund.",
+                               "charge_not_refundable")
+        charge = self.charges[intent["latest_charge"]]
+        amount = int(form.get("amount") or charge["amount"] - charge["amount_refunded"])
+        if charge["amount_refunded"] + amount > charge["amount"]:
+            code = "charge_already_refunded" if charge["refunded"] else "amount_too_large"
+            return self._error(400, "invalid_request_error",
+                               f"Refund amount ({amount}) is greater than unrefunded amount on charge.", code)
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": charge["currency"],
+                  "charge": charge["id"], "payment_intent": intent["id"], "status": "succeeded",
+                  "reason": form.get("reason"), "metadata": nested(form, "metadata"), "created": NOW}
+        self.refunds[refund["id"]] = refund
+        return Reply(200, refund)
