@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("jasa.payments.urls")),
     path("", include("jasa.sandbox.urls")),
     path("", include("jasa.bookings.urls")),
+    path("", include("jasa.calendars.urls")),
     # the shell last: it owns "/<workspace-slug>/"
     path("", include("jasa.web.urls")),
 ]

@@ -154,3 +154,30 @@ def free_staff_at(offer, start: dt.datetime, exclude_booking=None) -> list:
         if s.start == start
     }
     return [m for m in memberships if _staff_id(m) in free]
+
+
+# --- reads for the availability editor ---------------------------------------------------------------
+
+
+def weekly_hours(membership) -> list[tuple[int, str, list]]:
+    """[(weekday, label, [WorkingHours, ...]), ...] Monday first, for the editor."""
+    from jasa.bookings.models_availability import WEEKDAYS, WorkingHours
+
+    rows = WorkingHours.objects.filter(workspace_id=membership.workspace_id, membership=membership)
+    by_day: dict[int, list] = defaultdict(list)
+    for wh in rows.order_by("weekday", "start_time"):
+        by_day[wh.weekday].append(wh)
+    return [(day, label, by_day[day]) for day, label in WEEKDAYS]
+
+
+def upcoming_overrides(membership, from_date: dt.date):
+    from jasa.bookings.models_availability import DateOverride
+
+    return DateOverride.objects.filter(workspace_id=membership.workspace_id, membership=membership,
+                                       date__gte=from_date).order_by("date")
+
+
+def upcoming_holidays(workspace, from_date: dt.date):
+    from jasa.bookings.models_availability import PublicHoliday
+
+    return PublicHoliday.objects.filter(workspace=workspace, date__gte=from_date).order_by("date")

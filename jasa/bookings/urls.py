@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "bookings"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("dashboard/<slug:ws>/availability/", include("jasa.bookings.urls_availability")),
+]

@@ -249,17 +249,20 @@ def google_connect_url(membership, redirect_uri: str) -> str:
     return gcal.authorization_url(redirect_uri, state, login_hint=membership.user.email)
 
 
-def google_connect_finish(membership, *, code: str, state: str, redirect_uri: str) -> CalendarConnection:
+def google_connect_finish(user, *, code: str, state: str, redirect_uri: str) -> CalendarConnection:
     """The OAuth callback: check the state, trade the code for a refresh token, store it encrypted."""
     from django.core import signing
 
+    from jasa.accounts.models import Membership
     from jasa.calendars.adapters import gcal
 
     try:
         data = signing.loads(state, salt=GOOGLE_STATE_SALT, max_age=GOOGLE_STATE_MAX_AGE)
     except signing.BadSignature:
         raise ValidationError("The Google sign-in link expired or was changed; start connecting again.")
-    if data.get("m") != str(membership.pk):
+    membership = Membership.objects.filter(pk=data.get("m"), user=user, is_active=True).select_related(
+        "workspace").first()
+    if membership is None:
         raise ValidationError("This Google sign-in was started by someone else; start connecting again.")
     if not code:
         raise ValidationError("Google did not grant access; start connecting again.")
@@ -267,6 +270,5 @@ def google_connect_finish(membership, *, code: str, state: str, redirect_uri: st
         creds = gcal.exchange_code(code, redirect_uri)
     except CalendarError as exc:
         raise ValidationError(str(exc))
-    conn = connection_create(membership=membership, kind=CalendarKind.GOOGLE, name="Google Calendar",
+    return connection_create(membership=membership, kind=CalendarKind.GOOGLE, name="Google Calendar",
                              credentials=creds, selected_calendars=["primary"], write_calendar="primary")
-    return conn

@@ -113,7 +113,7 @@ def _connect(staff, google):
     query = parse_qs(urlparse(url).query)
     assert url.startswith(google.fake.url + "/o/oauth2/v2/auth?")
     assert query["access_type"] == ["offline"] and "calendar.events" in query["scope"][0]
-    return services.google_connect_finish(staff, code="good-code", state=query["state"][0],
+    return services.google_connect_finish(staff.user, code="good-code", state=query["state"][0],
                                           redirect_uri="http://testserver/cb")
 
 
@@ -127,11 +127,12 @@ def test_oauth_connect_stores_refresh_token_encrypted(db, staff, google, member_
     url = services.google_connect_url(staff, "http://testserver/cb")
     state = parse_qs(urlparse(url).query)["state"][0]
     with pytest.raises(ValidationError):
-        services.google_connect_finish(member_factory(staff.workspace), code="good-code", state=state, redirect_uri="x")
+        services.google_connect_finish(member_factory(staff.workspace).user, code="good-code", state=state,
+                                       redirect_uri="x")
     with pytest.raises(ValidationError, match="did not grant"):
-        services.google_connect_finish(staff, code="bad", state=state, redirect_uri="x")
+        services.google_connect_finish(staff.user, code="bad", state=state, redirect_uri="x")
     with pytest.raises(ValidationError):
-        services.google_connect_finish(staff, code="good-code", state=state + "x", redirect_uri="x")
+        services.google_connect_finish(staff.user, code="good-code", state=state + "x", redirect_uri="x")
 
 
 def test_calendar_list_and_freebusy_sync(db, staff, google):
