@@ -14,11 +14,17 @@ from .fakes.xendit import FakeXendit
 TIMEOUT = "1"  # seconds: the timeout tests sleep the fake past it
 
 
+def _running(fake):
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
 @pytest.fixture
 def fake_midtrans():
-    fake = FakeMidtrans(server_key="SB-Mid-server-test").start()
-    yield fake
-    fake.stop()
+    yield from _running(FakeMidtrans(server_key="SB-Mid-server-test"))
 
 
 @pytest.fixture
@@ -32,9 +38,7 @@ def midtrans(fake_midtrans):
 
 @pytest.fixture
 def fake_stripe():
-    fake = FakeStripe(secret_key="sk_test_jasa", webhook_secret="whsec_jasa_test").start()
-    yield fake
-    fake.stop()
+    yield from _running(FakeStripe(secret_key="sk_test_jasa", webhook_secret="whsec_jasa_test"))
 
 
 @pytest.fixture
@@ -47,9 +51,7 @@ def stripe_gw(fake_stripe):
 
 @pytest.fixture
 def fake_xendit():
-    fake = FakeXendit(secret_key="xnd_development_jasa", callback_token="cb-token-jasa").start()
-    yield fake
-    fake.stop()
+    yield from _running(FakeXendit(secret_key="xnd_development_jasa", callback_token="cb-token-jasa"))
 
 
 @pytest.fixture

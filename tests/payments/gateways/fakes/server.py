@@ -51,6 +51,7 @@ class FakeGateway:
         self.requests: list[Recorded] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Reply | float] = []
+        self._replays: dict[str, Reply] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -58,6 +59,21 @@ class FakeGateway:
     # --- setup ---------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method.upper(), re.compile(pattern + r"\Z"), handler))
+
+    def idempotent(self, handler: Handler) -> Handler:
+        """Wrap a create route: a repeated ``Idempotency-Key`` gets the first (successful) answer replayed
+        instead of acting twice, as Stripe and Xendit document."""
+
+        def wrapped(req: Recorded, **kw: Any) -> Reply:
+            key = req.headers.get("idempotency-key")
+            if key and key in self._replays:
+                return self._replays[key]
+            reply = handler(req, **kw)
+            if key and reply.status < 400:
+                self._replays[key] = reply
+            return reply
+
+        return wrapped
 
     def fail_next(self, status: int = 500, body: Any = None) -> None:
         """The next request gets this answer instead of the real one (5xx, 4xx, HTML ...)."""

@@ -61,7 +61,6 @@ class FakeStripe(FakeGateway):
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
-        self._replays: dict[str, Reply] = {}
         self.route("POST", r"/v1/checkout/sessions", self.idempotent(self.create_session))
         self.route("GET", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)", self.get_session)
         self.route("POST", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)/expire", self.expire_session)
@@ -99,20 +98,6 @@ class FakeStripe(FakeGateway):
         return f"t={timestamp},v1={hmac.new(key, f'{timestamp}.'.encode() + payload, hashlib.sha256).hexdigest()}"
 
     # --- plumbing -----------------------------------------------------------------------
-    def idempotent(self, handler):  # type: ignore[no-untyped-def]
-        """Stripe replays the first answer for a repeated Idempotency-Key instead of acting twice."""
-
-        def wrapped(req: Recorded, **kw: Any) -> Reply:
-            key = req.headers.get("idempotency-key")
-            if key and key in self._replays:
-                return self._replays[key]
-            reply = handler(req, **kw)
-            if key:
-                self._replays[key] = reply
-            return reply
-
-        return wrapped
-
     def _intent(self, amount: int, currency: str, payment_method: str | None, *, customer: str | None,
                 setup_future_usage: str | None, metadata: dict[str, str], status: str) -> dict[str, Any]:
         pid = _id("pi")

@@ -33,7 +33,6 @@ class FakeXendit(FakeGateway):
         self.invoices: dict[str, dict[str, Any]] = {}
         self.payment_requests: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
-        self._replays: dict[str, Reply] = {}
         self.route("POST", r"/v2/invoices", self.create_invoice)
         self.route("GET", r"/v2/invoices", self.list_invoices)
         self.route("GET", r"/v2/invoices/(?P<iid>[^/]+)", self.get_invoice)
@@ -63,18 +62,6 @@ class FakeXendit(FakeGateway):
                 "payment_method": pr["payment_method"], "channel_code": "BCA", "created": CREATED, "updated": CREATED}
         return json.dumps({"event": event, "business_id": "5f27a14a9bf05c73dd040bc8", "created": CREATED,
                            "data": data}).encode()
-
-    def idempotent(self, handler):  # type: ignore[no-untyped-def]
-        def wrapped(req: Recorded, **kw: Any) -> Reply:
-            key = req.headers.get("idempotency-key")
-            if key and key in self._replays:
-                return self._replays[key]
-            reply = handler(req, **kw)
-            if key and reply.status < 400:
-                self._replays[key] = reply
-            return reply
-
-        return wrapped
 
     # --- invoices -----------------------------------------------------------------------
     def create_invoice(self, req: Recorded) -> Reply:
