@@ -191,12 +191,15 @@ class Gateway(Protocol):
     def charge_saved(self, request: PaymentRequest, token: str) -> GatewayPayment:
         """Charge a saved method off-session (renewals)."""
 
-    def get_status(self, reference: str) -> GatewayPayment:
+    # ``gateway_reference`` (optional): the gateway id the core stored from the first answer. Stripe needs
+    # it to read a Checkout Session (its search by reference lags); adapters that do not need it ignore it.
+    def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         """The source of truth for a payment, by jasa's reference."""
 
-    def cancel(self, reference: str) -> GatewayPayment: ...
+    def cancel(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment: ...
 
-    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str) -> RefundResult: ...
+    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str,
+               gateway_reference: str = "") -> RefundResult: ...
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Verify and parse; raise WebhookRejected for anything not provably from the gateway."""
