@@ -137,6 +137,8 @@ class FakeGateway:
         row = self.world[reference]
         if not self.methods[row["method"] or Method.CARD].refund:
             raise GatewayDeclined("this method cannot be refunded", code="refund_unsupported")
+        if reason == "gateway-declines":
+            raise GatewayDeclined("refund window closed", code="refund_window")
         if reason == "gateway-fails":
             return RefundResult(gateway_reference="", status="failed", amount=amount, failure_message="bank said no")
         if refund_key not in row["refunds"]:
