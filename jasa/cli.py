@@ -94,6 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             sys.executable, "-m", "gunicorn", "jasa.wsgi:application",
             "--bind", bind, "--workers", str(args.processes), "--access-logfile", "-",
             "--graceful-timeout", "5", "--timeout", "60",
+            "--no-control-socket",  # gunicorn's default socket in $HOME would clash between instances
         ]
     )
     _step(f"jasa is running at http://{bind}/  (Ctrl-C stops it)")
