@@ -9,14 +9,14 @@ CAPABILITIES: dict[str, set[str]] = {
     Role.OWNER: {
         "workspace.view", "workspace.manage", "workspace.delete", "staff.view", "staff.invite", "staff.manage",
         "offers.view", "offers.manage", "bookings.view_all", "bookings.manage", "availability.manage_own",
-        "availability.manage_all", "calendars.manage_own", "clients.view", "payments.view", "payments.refund",
+        "availability.manage_all", "calendars.manage_own", "clients.view", "payments.view", "payments.refund", "invoices.manage",
         "gateways.manage", "reports.view", "projects.view_all", "projects.manage", "subscriptions.view",
         "subscriptions.manage", "audit.view",
     },
     Role.ADMIN: {
         "workspace.view", "workspace.manage", "staff.view", "staff.invite", "staff.manage", "offers.view",
         "offers.manage", "bookings.view_all", "bookings.manage", "availability.manage_own",
-        "availability.manage_all", "calendars.manage_own", "clients.view", "payments.view", "payments.refund",
+        "availability.manage_all", "calendars.manage_own", "clients.view", "payments.view", "payments.refund", "invoices.manage",
         "gateways.manage", "reports.view", "projects.view_all", "projects.manage", "subscriptions.view",
         "subscriptions.manage", "audit.view",
     },
@@ -27,7 +27,7 @@ CAPABILITIES: dict[str, set[str]] = {
     },
     Role.FINANCE: {
         "workspace.view", "staff.view", "offers.view", "bookings.view_all", "clients.view", "payments.view",
-        "payments.refund", "reports.view", "subscriptions.view", "audit.view", "projects.view_all",
+        "payments.refund", "invoices.manage", "reports.view", "subscriptions.view", "audit.view", "projects.view_all",
     },
 }
 
