@@ -12,6 +12,7 @@ import logging
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from jasa.calendars.adapters import CalendarError, adapter_for
 from jasa.calendars.models import BookingEvent, BookingFeed, BusyInterval, CalendarConnection, CalendarKind
@@ -25,6 +26,10 @@ MIN_SYNC_DAYS = 60
 BUSY_ROWS_MAX = 50_000
 
 
+def _read_only() -> str:
+    return _("An ICS feed is read-only; bookings cannot be written to it.")
+
+
 # --- connections ---------------------------------------------------------------------------------------
 
 
@@ -32,11 +37,11 @@ BUSY_ROWS_MAX = 50_000
 def connection_create(*, membership, kind: str, name: str, url: str = "", credentials: dict | None = None,
                       selected_calendars: list[str] | None = None, write_calendar: str = "") -> CalendarConnection:
     if kind not in CalendarKind.values:
-        raise ValidationError("Choose Google, CalDAV or an ICS feed.", field="kind")
+        raise ValidationError(_("Choose Google, CalDAV or an ICS feed."), field="kind")
     if kind in (CalendarKind.CALDAV, CalendarKind.ICS) and not url.startswith(("https://", "http://", "webcal://")):
-        raise ValidationError("Enter the calendar's address (https://…).", field="url")
+        raise ValidationError(_("Enter the calendar's address (https://…)."), field="url")
     if kind == CalendarKind.ICS and write_calendar:
-        raise ValidationError("An ICS feed is read-only; bookings cannot be written to it.", field="write_calendar")
+        raise ValidationError(_read_only(), field="write_calendar")
     conn = CalendarConnection(
         workspace=membership.workspace, membership=membership, kind=kind, name=name.strip() or kind, url=url,
         selected_calendars=list(selected_calendars or []), write_calendar=write_calendar,
@@ -58,7 +63,7 @@ def connection_update(conn: CalendarConnection, *, name: str | None = None, sele
         conn.selected_calendars = list(selected_calendars)
     if write_calendar is not None:
         if conn.kind == CalendarKind.ICS and write_calendar:
-            raise ValidationError("An ICS feed is read-only; bookings cannot be written to it.", field="write_calendar")
+            raise ValidationError(_read_only(), field="write_calendar")
         conn.write_calendar = write_calendar
     if credentials is not None:
         conn.credentials = {**conn.credentials, **credentials}
@@ -244,7 +249,7 @@ def google_connect_url(membership, redirect_uri: str) -> str:
     from jasa.calendars.adapters import gcal
 
     if not gcal.is_enabled():
-        raise ValidationError("Google Calendar is not set up on this server (GOOGLE_CLIENT_ID/SECRET).")
+        raise ValidationError(_("Google Calendar is not set up on this server (GOOGLE_CLIENT_ID/SECRET)."))
     state = signing.dumps({"m": str(membership.pk)}, salt=GOOGLE_STATE_SALT)
     return gcal.authorization_url(redirect_uri, state, login_hint=membership.user.email)
 
@@ -259,13 +264,13 @@ def google_connect_finish(user, *, code: str, state: str, redirect_uri: str) -> 
     try:
         data = signing.loads(state, salt=GOOGLE_STATE_SALT, max_age=GOOGLE_STATE_MAX_AGE)
     except signing.BadSignature:
-        raise ValidationError("The Google sign-in link expired or was changed; start connecting again.")
+        raise ValidationError(_("The Google sign-in link expired or was changed; start connecting again."))
     membership = Membership.objects.filter(pk=data.get("m"), user=user, is_active=True).select_related(
         "workspace").first()
     if membership is None:
-        raise ValidationError("This Google sign-in was started by someone else; start connecting again.")
+        raise ValidationError(_("This Google sign-in was started by someone else; start connecting again."))
     if not code:
-        raise ValidationError("Google did not grant access; start connecting again.")
+        raise ValidationError(_("Google did not grant access; start connecting again."))
     try:
         creds = gcal.exchange_code(code, redirect_uri)
     except CalendarError as exc:

@@ -22,8 +22,9 @@ def url(ws, name="availability", *args):
 
 def test_staff_edits_own_weekly_hours(client, workspace, staff, frozen_clock):
     client.force_login(staff.user)
-    page = client.get(url(workspace))
+    page = client.get(url(workspace), HTTP_ACCEPT_LANGUAGE="id")
     assert page.status_code == 200 and "Asia/Jakarta" in page.content.decode()
+    assert "Jam kerja mingguan" in page.content.decode()  # Bahasa Indonesia
     r = client.post(url(workspace, "availability_hours_add"), {"weekday": 0, "start_time": "09:00", "end_time": "12:00"})
     assert r.status_code == 302
     client.post(url(workspace, "availability_hours_add"), {"weekday": 0, "start_time": "13:00", "end_time": "17:00"})

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages are asserted in English; the pages' Indonesian catalog is checked separately."""
+    with translation.override("en"):
+        yield
 
 
 def free_port() -> int:

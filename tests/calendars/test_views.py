@@ -30,7 +30,9 @@ def test_add_ics_shows_status_error_sync_now_and_remove(client, workspace, staff
         return 404, {}, b"gone"
 
     client.force_login(staff.user)
-    assert client.get(page_url(workspace)).status_code == 200
+    page = client.get(page_url(workspace), HTTP_ACCEPT_LANGUAGE="id")
+    assert page.status_code == 200 and "Hubungkan kalender" in page.content.decode()  # Bahasa Indonesia
+    assert "Connect a calendar" in client.get(page_url(workspace), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     bad = client.post(page_url(workspace, "add_ics"), {"name": "X", "url": "not a url"})
     assert bad.status_code == 422
     r = client.post(page_url(workspace, "add_ics"), {"name": "Team", "url": f"{fake_http.url}/broken.ics"})

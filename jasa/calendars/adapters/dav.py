@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import caldav
 from caldav.lib import error as caldav_error
+from django.utils.translation import gettext as _
 
 from jasa.calendars.adapters.base import CalendarError, FetchResult, WrittenEvent
 from jasa.calendars.ical import booking_event, busy_from_ical, calendar_of
@@ -31,10 +32,11 @@ def _client(connection) -> caldav.DAVClient:
 
 def _explain(exc: Exception) -> CalendarError:
     if isinstance(exc, caldav_error.AuthorizationError):
-        return CalendarError("The CalDAV server refused the user name or password.")
+        return CalendarError(_("The CalDAV server refused the user name or password."))
     if isinstance(exc, caldav_error.NotFoundError):
-        return CalendarError("The calendar was not found on the CalDAV server; choose it again.")
-    return CalendarError(f"The CalDAV server could not be used: {exc.__class__.__name__}: {str(exc)[:200]}")
+        return CalendarError(_("The calendar was not found on the CalDAV server; choose it again."))
+    return CalendarError(_("The CalDAV server could not be used: %(error)s") % {
+        "error": f"{exc.__class__.__name__}: {str(exc)[:200]}"})
 
 
 class CalDavAdapter:

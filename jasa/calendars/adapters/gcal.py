@@ -17,6 +17,7 @@ import google_auth_httplib2
 import httplib2
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from google.auth.exceptions import GoogleAuthError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
@@ -61,11 +62,12 @@ def exchange_code(code: str, redirect_uri: str) -> dict:
             "redirect_uri": redirect_uri, "grant_type": "authorization_code",
         }, timeout=TIMEOUT)
     except requests.RequestException as exc:
-        raise CalendarError(f"Google could not be reached: {exc.__class__.__name__}") from exc
+        raise CalendarError(_("Google could not be reached (%(error)s).") % {"error": exc.__class__.__name__}) from exc
     payload = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code != 200 or "refresh_token" not in payload:
         reason = payload.get("error_description") or payload.get("error") or f"HTTP {response.status_code}"
-        raise CalendarError(f"Google did not grant calendar access ({reason}). Try connecting again.")
+        raise CalendarError(_("Google did not grant calendar access (%(reason)s). Try connecting again.") % {
+            "reason": reason})
     return {"refresh_token": payload["refresh_token"], "token": payload.get("access_token", ""),
             "scope": payload.get("scope", "")}
 
@@ -73,7 +75,7 @@ def exchange_code(code: str, redirect_uri: str) -> dict:
 def _service(connection):
     creds = connection.credentials
     if not creds.get("refresh_token"):
-        raise CalendarError("This Google connection has no access yet; connect it again.")
+        raise CalendarError(_("This Google connection has no access yet; connect it again."))
     credentials = Credentials(
         token=None, refresh_token=creds["refresh_token"], token_uri=token_uri(),
         client_id=settings.GOOGLE_CLIENT_ID, client_secret=settings.GOOGLE_CLIENT_SECRET, scopes=SCOPES,
@@ -88,13 +90,13 @@ def _explain(exc: Exception) -> CalendarError:
     if isinstance(exc, HttpError):
         status = exc.resp.status
         if status in (401, 403):
-            return CalendarError("Google refused access to the calendar; connect it again.")
+            return CalendarError(_("Google refused access to the calendar; connect it again."))
         if status == 404:
-            return CalendarError("The Google calendar or event was not found.")
-        return CalendarError(f"Google Calendar answered HTTP {status}.")
+            return CalendarError(_("The Google calendar or event was not found."))
+        return CalendarError(_("Google Calendar answered HTTP %(status)s.") % {"status": status})
     if isinstance(exc, GoogleAuthError):
-        return CalendarError("Google refused the stored access (the grant was revoked?); connect it again.")
-    return CalendarError(f"Google Calendar could not be reached: {exc.__class__.__name__}")
+        return CalendarError(_("Google refused the stored access (the grant was revoked?); connect it again."))
+    return CalendarError(_("Google could not be reached (%(error)s).") % {"error": exc.__class__.__name__})
 
 
 API_ERRORS = (HttpError, GoogleAuthError, httplib2.HttpLib2Error, OSError)
@@ -129,7 +131,8 @@ class GoogleAdapter:
                 for cal_id, cal in answer.get("calendars", {}).items():
                     if cal.get("errors"):
                         reasons = ", ".join(e.get("reason", "?") for e in cal["errors"])
-                        raise CalendarError(f"Google could not read calendar {cal_id}: {reasons}.")
+                        raise CalendarError(_("Google could not read calendar %(calendar)s: %(reasons)s.") % {
+                            "calendar": cal_id, "reasons": reasons})
                     busy.extend(Busy(_parse(b["start"]), _parse(b["end"]), cal_id) for b in cal.get("busy", []))
                 chunk_start = chunk_end
         except API_ERRORS as exc:

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import requests
+from django.utils.translation import gettext as _
 
 from jasa.calendars.adapters.base import CalendarError, FetchResult
 from jasa.calendars.ical import busy_from_ical
@@ -25,19 +26,20 @@ class IcsAdapter:
         try:
             response = requests.get(url, headers=headers, timeout=TIMEOUT, stream=True)
         except requests.RequestException as exc:
-            raise CalendarError(f"The feed could not be reached: {exc.__class__.__name__}") from exc
+            raise CalendarError(_("The feed could not be reached (%(error)s).") % {"error": exc.__class__.__name__}) from exc
         with response:
             if response.status_code == 304:
                 return FetchResult(not_modified=True, etag=connection.etag, last_modified=connection.last_modified)
             if response.status_code != 200:
-                raise CalendarError(f"The feed answered HTTP {response.status_code}; check the address.")
+                raise CalendarError(_("The feed answered HTTP %(status)s; check the address.") % {
+                    "status": response.status_code})
             body = response.raw.read(MAX_BYTES + 1, decode_content=True)
         if len(body) > MAX_BYTES:
-            raise CalendarError("The feed is larger than 20 MB.")
+            raise CalendarError(_("The feed is larger than 20 MB."))
         try:
             busy = busy_from_ical(body, start, end, tz)
         except ValueError as exc:
-            raise CalendarError(f"The feed is not a valid iCalendar file: {exc}") from exc
+            raise CalendarError(_("The feed is not a valid iCalendar file: %(error)s") % {"error": exc}) from exc
         return FetchResult(
             busy=busy, etag=response.headers.get("ETag", ""), last_modified=response.headers.get("Last-Modified", "")
         )
@@ -46,7 +48,7 @@ class IcsAdapter:
         return [(connection.url, connection.name)]
 
     def upsert_event(self, connection, booking, existing):
-        raise CalendarError("An ICS feed is read-only.")
+        raise CalendarError(_("An ICS feed is read-only."))
 
     def delete_event(self, connection, existing) -> None:
-        raise CalendarError("An ICS feed is read-only.")
+        raise CalendarError(_("An ICS feed is read-only."))
