@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from jasa.accounts.models import ApiKey, Role, StaffProfile, Workspace
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+class NoColonMixin:
+    """Labels without Django's trailing colon: Pico puts labels above fields."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 def _check_image_size(upload):
@@ -17,16 +26,16 @@ def _check_image_size(upload):
     return upload
 
 
-class WorkspaceCreateForm(forms.ModelForm):
+class WorkspaceCreateForm(NoColonMixin, forms.ModelForm):
     class Meta:
         model = Workspace
         fields = ["name", "slug", "time_zone", "currency"]
         help_texts = {"slug": _("Your public page will be at /<address>/. Lowercase letters, digits, hyphens.")}
 
 
-class WorkspaceSettingsForm(forms.ModelForm):
+class WorkspaceSettingsForm(NoColonMixin, forms.ModelForm):
     languages = forms.MultipleChoiceField(
-        label=_("languages"), choices=settings.LANGUAGES, widget=forms.CheckboxSelectMultiple
+        label=capfirst(_("languages")), choices=settings.LANGUAGES, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -48,13 +57,13 @@ class WorkspaceSettingsForm(forms.ModelForm):
         return _check_image_size(self.cleaned_data.get("logo"))
 
 
-class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("email"))
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices, initial=Role.STAFF)
+class InvitationForm(NoColonMixin, forms.Form):
+    email = forms.EmailField(label=capfirst(_("email")))
+    role = forms.ChoiceField(label=capfirst(_("role")), choices=Role.choices, initial=Role.STAFF)
 
 
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+class RoleForm(NoColonMixin, forms.Form):
+    role = forms.ChoiceField(label=capfirst(_("role")), choices=Role.choices)
 
 
 class ListField(forms.CharField):
@@ -76,10 +85,10 @@ class ListField(forms.CharField):
         return [p.strip() for p in parts if p.strip()]
 
 
-class StaffProfileForm(forms.ModelForm):
-    certifications = ListField(label=_("certifications"), widget=forms.Textarea(attrs={"rows": 3}),
+class StaffProfileForm(NoColonMixin, forms.ModelForm):
+    certifications = ListField(label=capfirst(_("certifications")), widget=forms.Textarea(attrs={"rows": 3}),
                                help_text=_("One per line."))
-    languages = ListField(label=_("languages"), separator=",", help_text=_("Comma separated, e.g. id, en."))
+    languages = ListField(label=capfirst(_("languages")), separator=",", help_text=_("Comma separated, e.g. id, en."))
 
     class Meta:
         model = StaffProfile
@@ -91,6 +100,6 @@ class StaffProfileForm(forms.ModelForm):
         return _check_image_size(self.cleaned_data.get("photo"))
 
 
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=100)
-    role = forms.ChoiceField(label=_("access"), choices=ApiKey.KEY_ROLES, initial=Role.ADMIN)
+class ApiKeyForm(NoColonMixin, forms.Form):
+    name = forms.CharField(label=capfirst(_("name")), max_length=100)
+    role = forms.ChoiceField(label=capfirst(_("access")), choices=ApiKey.KEY_ROLES, initial=Role.ADMIN)
