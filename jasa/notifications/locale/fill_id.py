@@ -50,6 +50,7 @@ ID = {
     "Previous": "Sebelumnya",
     "Next": "Berikutnya",
     "Notification templates": "Templat notifikasi",
+    "Pages": "Halaman",
 }
 
 
