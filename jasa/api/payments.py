@@ -1,5 +1,340 @@
-"""API routes for payments."""
+"""API routes for invoices, payments, refunds and saved payment methods.
 
-from ninja import Router
+Money is ``{"amount": <integer minor units>, "currency": "IDR"}``. Every POST honours the
+Idempotency-Key header (jasa.api.idempotency); starting a payment also uses it as the
+payment's idempotency key, so a retried request never starts a second payment.
+"""
 
-router = Router(tags=["payments"])
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict, Field, StrictInt, field_validator
+
+from jasa.accounts.models import Client
+from jasa.api.auth import api_auth, require_slug
+from jasa.core.errors import NotFound
+from jasa.core.money import CURRENCIES, Money
+from jasa.payments import selectors, services
+from jasa.payments.models import Invoice, PaymentIntent, Refund, SavedPaymentMethod
+
+router = Router(tags=["payments"], auth=api_auth)
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str
+
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+
+
+class MoneyIO(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt
+    currency: str = "IDR"
+
+    @field_validator("currency")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unsupported currency; use one of {', '.join(CURRENCIES)}")
+        return value
+
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+def _money(amount: int, currency: str) -> dict:
+    return {"amount": amount, "currency": currency}
+
+
+class LineIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["service", "surcharge", "discount", "tax"] = "service"
+    description: str = Field(min_length=1, max_length=300)
+    amount: MoneyIO
+    quantity: StrictInt = Field(1, ge=1, le=100_000)
+
+
+class LineOut(Schema):
+    kind: str
+    description: str
+    quantity: int
+    unit: dict
+    amount: dict
+
+    @staticmethod
+    def resolve_unit(obj) -> dict:
+        return _money(obj.unit_amount, obj.currency)
+
+    @staticmethod
+    def resolve_amount(obj) -> dict:
+        return _money(obj.line_amount, obj.currency)
+
+
+class InvoiceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID
+    lines: list[LineIn] = Field(min_length=1, max_length=200)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    due_at: dt.datetime | None = None
+    source: str = Field("", max_length=200)
+    memo: str = Field("", max_length=5000)
+    issue: bool = False
+
+
+class InvoiceOut(Schema):
+    id: uuid.UUID
+    number: str | None
+    status: str
+    client_id: uuid.UUID
+    currency: str
+    subtotal: dict
+    tax: dict
+    total: dict
+    paid: dict
+    refunded: dict
+    balance: dict
+    lines: list[LineOut]
+    source: str
+    memo: str
+    due_at: dt.datetime | None
+    issued_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_subtotal(obj: Invoice) -> dict:
+        return obj.subtotal.to_json()
+
+    @staticmethod
+    def resolve_tax(obj: Invoice) -> dict:
+        return obj.tax.to_json()
+
+    @staticmethod
+    def resolve_total(obj: Invoice) -> dict:
+        return obj.total.to_json()
+
+    @staticmethod
+    def resolve_paid(obj: Invoice) -> dict:
+        return services.invoice_amounts(obj)["paid"].to_json()
+
+    @staticmethod
+    def resolve_refunded(obj: Invoice) -> dict:
+        return services.invoice_amounts(obj)["refunded"].to_json()
+
+    @staticmethod
+    def resolve_balance(obj: Invoice) -> dict:
+        return services.invoice_amounts(obj)["balance"].to_json()
+
+    @staticmethod
+    def resolve_lines(obj: Invoice) -> list:
+        return list(obj.lines.all())
+
+
+class VoidIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    gateway: str | None = Field(None, max_length=40)
+    method: str | None = Field(None, max_length=20)
+    amount: MoneyIO | None = None
+    return_url: str = Field("", max_length=1000)
+    save_method: bool = False
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200,
+                                        description="defaults to the Idempotency-Key header")
+
+
+class PaymentOut(Schema):
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    status: str
+    gateway: str
+    method: str
+    amount: dict
+    surcharge: dict
+    applied: dict
+    checkout_url: str
+    next_action: dict
+    failure_code: str
+    failure_message: str
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_amount(obj: PaymentIntent) -> dict:
+        return obj.amount.to_json()
+
+    @staticmethod
+    def resolve_surcharge(obj: PaymentIntent) -> dict:
+        return obj.surcharge.to_json()
+
+    @staticmethod
+    def resolve_applied(obj: PaymentIntent) -> dict:
+        return obj.applied.to_json()
+
+
+class RefundIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: MoneyIO
+    reason: str = Field(min_length=1, max_length=1000)
+    refund_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+class RefundOut(Schema):
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    status: str
+    amount: dict
+    reason: str
+    refund_key: str
+    failure_message: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_amount(obj: Refund) -> dict:
+        return obj.amount.to_json()
+
+
+class SavedMethodOut(Schema):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    gateway: str
+    method: str
+    brand: str
+    masked: str
+    expiry_month: int | None
+    expiry_year: int | None
+    consent_at: dt.datetime
+    is_active: bool
+
+
+# --- invoices -------------------------------------------------------------------------------------
+
+@router.get("/workspaces/{slug}/invoices", response={200: list[InvoiceOut], **ERRORS})
+def invoices_list(request: HttpRequest, slug: str,
+                  status: Literal["draft", "open", "paid", "void", "uncollectible"] | None = None):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    return list(selectors.invoices(workspace, status=status)[:200])
+
+
+@router.post("/workspaces/{slug}/invoices", response={201: InvoiceOut, **ERRORS})
+def invoices_create(request: HttpRequest, slug: str, payload: InvoiceIn):
+    workspace, _ = require_slug(request, slug, "invoices.manage")
+    client = Client.objects.filter(workspace=workspace, pk=payload.client_id).first()
+    if client is None:
+        raise NotFound("No such client.", field="client_id")
+    invoice = services.invoice_create(
+        workspace=workspace, client=client, currency=payload.currency, due_at=payload.due_at,
+        source=payload.source, memo=payload.memo,
+        lines=[{"kind": li.kind, "description": li.description, "amount": li.amount.money(),
+                "quantity": li.quantity} for li in payload.lines],
+    )
+    if payload.issue:
+        invoice = services.invoice_issue(invoice)
+    return Status(201, invoice)
+
+
+@router.get("/workspaces/{slug}/invoices/{invoice_id}", response={200: InvoiceOut, **ERRORS})
+def invoices_get(request: HttpRequest, slug: str, invoice_id: uuid.UUID):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    return selectors.invoice_get(workspace, invoice_id)
+
+
+@router.post("/workspaces/{slug}/invoices/{invoice_id}/issue", response={200: InvoiceOut, **ERRORS})
+def invoices_issue(request: HttpRequest, slug: str, invoice_id: uuid.UUID):
+    workspace, _ = require_slug(request, slug, "invoices.manage")
+    return services.invoice_issue(selectors.invoice_get(workspace, invoice_id))
+
+
+@router.post("/workspaces/{slug}/invoices/{invoice_id}/void", response={200: InvoiceOut, **ERRORS})
+def invoices_void(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payload: VoidIn):
+    workspace, _ = require_slug(request, slug, "invoices.manage")
+    return services.invoice_void(selectors.invoice_get(workspace, invoice_id), payload.reason)
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+@router.post("/workspaces/{slug}/invoices/{invoice_id}/payments", response={201: PaymentOut, **ERRORS})
+def payments_start(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payload: PaymentIn):
+    workspace, _ = require_slug(request, slug, "invoices.manage")
+    invoice = selectors.invoice_get(workspace, invoice_id)
+    key = payload.idempotency_key or request.headers.get("Idempotency-Key") or f"api:{uuid.uuid4()}"
+    payment = services.payment_start(
+        invoice=invoice, idempotency_key=key, gateway=payload.gateway, method=payload.method,
+        amount=payload.amount.money() if payload.amount else None, return_url=payload.return_url,
+        save_method=payload.save_method,
+    )
+    return Status(201, payment)
+
+
+@router.get("/workspaces/{slug}/payments", response={200: list[PaymentOut], **ERRORS})
+def payments_list(request: HttpRequest, slug: str, status: str | None = None, method: str | None = None,
+                  invoice_id: uuid.UUID | None = None):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    invoice = selectors.invoice_get(workspace, invoice_id) if invoice_id else None
+    return list(selectors.payments(workspace, status=status, method=method, invoice=invoice)[:200])
+
+
+@router.get("/workspaces/{slug}/payments/{payment_id}", response={200: PaymentOut, **ERRORS})
+def payments_get(request: HttpRequest, slug: str, payment_id: uuid.UUID):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    return selectors.payment_get(workspace, payment_id)
+
+
+@router.post("/workspaces/{slug}/payments/{payment_id}/sync", response={200: PaymentOut, **ERRORS})
+def payments_sync(request: HttpRequest, slug: str, payment_id: uuid.UUID):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    return services.payment_sync(selectors.payment_get(workspace, payment_id).pk)
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+@router.post("/workspaces/{slug}/payments/{payment_id}/refunds", response={201: RefundOut, **ERRORS})
+def refunds_create(request: HttpRequest, slug: str, payment_id: uuid.UUID, payload: RefundIn):
+    workspace, _ = require_slug(request, slug, "payments.refund")
+    payment = selectors.payment_get(workspace, payment_id)
+    key = payload.refund_key or request.headers.get("Idempotency-Key") or None
+    refund = services.payment_refund(payment=payment, amount=payload.amount.money(), reason=payload.reason,
+                                     refund_key=key)
+    return Status(201, refund)
+
+
+@router.get("/workspaces/{slug}/refunds", response={200: list[RefundOut], **ERRORS})
+def refunds_list(request: HttpRequest, slug: str, payment_id: uuid.UUID | None = None):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    payment = selectors.payment_get(workspace, payment_id) if payment_id else None
+    return list(selectors.refunds(workspace, payment=payment)[:200])
+
+
+# --- saved methods --------------------------------------------------------------------------------
+
+@router.get("/workspaces/{slug}/saved-methods", response={200: list[SavedMethodOut], **ERRORS})
+def saved_methods_list(request: HttpRequest, slug: str, client_id: uuid.UUID | None = None):
+    workspace, _ = require_slug(request, slug, "payments.view")
+    client = Client.objects.filter(workspace=workspace, pk=client_id).first() if client_id else None
+    if client_id and client is None:
+        raise NotFound("No such client.", field="client_id")
+    return list(selectors.saved_methods(workspace, client=client))
+
+
+@router.delete("/workspaces/{slug}/saved-methods/{saved_id}", response={204: None, **ERRORS})
+def saved_methods_delete(request: HttpRequest, slug: str, saved_id: uuid.UUID):
+    workspace, _ = require_slug(request, slug, "invoices.manage")
+    saved: SavedPaymentMethod = selectors.saved_method_get(workspace, saved_id)
+    services.saved_method_remove(saved)
+    return Status(204, None)

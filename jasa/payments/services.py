@@ -465,7 +465,7 @@ def payment_sync(payment_id) -> PaymentIntent:
     payment = PaymentIntent.objects.select_related("workspace").get(pk=payment_id)
     adapter = gateway_for(payment.workspace, payment.gateway)
     try:
-        result = adapter.get_status(payment.reference)
+        result = adapter.get_status(payment.reference, gateway_reference=payment.gateway_reference)
     except PaymentNotFound:
         # The create never reached the gateway. Once it cannot still be in flight, it never will be.
         if payment.status == Status.CREATED and clock.now() - payment.created_at > CREATE_GRACE:
@@ -474,7 +474,7 @@ def payment_sync(payment_id) -> PaymentIntent:
         return payment
     if result.status in PENDING_STATUSES and _is_expired(payment):
         try:
-            result = adapter.cancel(payment.reference)
+            result = adapter.cancel(payment.reference, gateway_reference=payment.gateway_reference)
         except GatewayDeclined:
             result = dataclasses.replace(result, status=Status.EXPIRED)
         if result.status in PENDING_STATUSES:
@@ -491,7 +491,7 @@ def payment_cancel(payment_id) -> PaymentIntent:
         return payment
     adapter = gateway_for(payment.workspace, payment.gateway)
     try:
-        result = adapter.cancel(payment.reference)
+        result = adapter.cancel(payment.reference, gateway_reference=payment.gateway_reference)
     except PaymentNotFound:
         return _apply_failure(payment.pk, code="canceled", message="Canceled before it reached the gateway.",
                               status=Status.CANCELED)
@@ -712,7 +712,8 @@ def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund
     # The gateway call happens outside the lock; the key makes a retry of this block safe.
     adapter = gateway_for(payment.workspace, payment.gateway)
     try:
-        result = adapter.refund(payment.reference, amount, refund_key=key, reason=reason)
+        result = adapter.refund(payment.reference, amount, refund_key=key, reason=reason,
+                                gateway_reference=payment.gateway_reference)
     except GatewayDeclined as exc:
         _refund_finish(refund.pk, status=RefundStatus.FAILED, message=str(exc))
         raise ValidationError(f"The gateway refused the refund: {exc}", field="amount", code="refund_declined")

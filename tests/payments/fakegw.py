@@ -116,13 +116,13 @@ class FakeGateway:
             raise GatewayDeclined("card declined by the bank", code="card_declined")
         return self._create(request, Status.SUCCEEDED, NextAction(kind="none"))
 
-    def get_status(self, reference: str) -> GatewayPayment:
+    def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         self._maybe_fail()
         if reference not in self.world:
             raise PaymentNotFound(f"no payment {reference}")
         return self._answer(reference)
 
-    def cancel(self, reference: str) -> GatewayPayment:
+    def cancel(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         self._maybe_fail()
         if reference not in self.world:
             raise PaymentNotFound(f"no payment {reference}")
@@ -131,7 +131,8 @@ class FakeGateway:
             row["status"] = Status.CANCELED
         return self._answer(reference)
 
-    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str) -> RefundResult:
+    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str,
+               gateway_reference: str = "") -> RefundResult:
         self._maybe_fail()
         self.refund_calls.append(refund_key)
         row = self.world[reference]

@@ -6,7 +6,7 @@ import pytest
 
 from jasa.core.errors import Conflict, ValidationError
 from jasa.core.money import Money
-from jasa.payments.gateways.base import Method, Status
+from jasa.payments.gateways.base import Status
 from jasa.payments.models import LedgerEntry, LedgerKind, Refund, RefundStatus
 from jasa.payments.services import invoice_amounts, ledger_verify, payment_refund, payment_start, payment_sync
 

@@ -1,0 +1,133 @@
+"""Reads of the payment core, always scoped to a workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import QuerySet
+
+from jasa.core.errors import NotFound
+from jasa.payments.models import (
+    Invoice,
+    LedgerEntry,
+    LedgerKind,
+    PaymentIntent,
+    Receipt,
+    Refund,
+    SavedPaymentMethod,
+    WebhookEvent,
+)
+
+
+def invoices(workspace, *, status: str | None = None, client=None) -> QuerySet[Invoice]:
+    qs = Invoice.objects.filter(workspace=workspace).select_related("client").prefetch_related("lines")
+    if status:
+        qs = qs.filter(status=status)
+    if client is not None:
+        qs = qs.filter(client=client)
+    return qs.order_by("-created_at")
+
+
+def invoice_get(workspace, invoice_id) -> Invoice:
+    invoice = invoices(workspace).filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def payments(workspace, *, status: str | None = None, method: str | None = None, gateway: str | None = None,
+             since: dt.datetime | None = None, until: dt.datetime | None = None,
+             invoice=None) -> QuerySet[PaymentIntent]:
+    qs = PaymentIntent.objects.filter(workspace=workspace).select_related("invoice__client")
+    if status:
+        qs = qs.filter(status=status)
+    if method:
+        qs = qs.filter(method=method)
+    if gateway:
+        qs = qs.filter(gateway=gateway)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    if invoice is not None:
+        qs = qs.filter(invoice=invoice)
+    return qs.order_by("-created_at")
+
+
+def payment_get(workspace, payment_id) -> PaymentIntent:
+    payment = payments(workspace).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
+
+
+def refunds(workspace, *, payment=None) -> QuerySet[Refund]:
+    qs = Refund.objects.filter(workspace=workspace).select_related("payment")
+    if payment is not None:
+        qs = qs.filter(payment=payment)
+    return qs.order_by("-created_at")
+
+
+def saved_methods(workspace, *, client=None, active_only: bool = True) -> QuerySet[SavedPaymentMethod]:
+    qs = SavedPaymentMethod.objects.filter(workspace=workspace).select_related("client")
+    if client is not None:
+        qs = qs.filter(client=client)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("-created_at")
+
+
+def saved_method_get(workspace, saved_id) -> SavedPaymentMethod:
+    saved = saved_methods(workspace, active_only=False).filter(pk=saved_id).first()
+    if saved is None:
+        raise NotFound("No such saved payment method.")
+    return saved
+
+
+def receipts_for_client(workspace, client) -> QuerySet[Receipt]:
+    return Receipt.objects.filter(workspace=workspace, invoice__client=client).select_related("invoice")
+
+
+def payment_timeline(payment: PaymentIntent) -> list[dict[str, Any]]:
+    """Ledger entries, webhooks received and audit entries of one payment, oldest first."""
+    from jasa.core.audit import for_object
+
+    items: list[dict[str, Any]] = []
+    for entry in payment.ledger.all():
+        items.append({"at": entry.created_at, "type": "ledger", "label": entry.get_kind_display(),
+                      "money": entry.money, "detail": entry.key})
+    for event in WebhookEvent.objects.filter(payment=payment):
+        items.append({"at": event.received_at, "type": "webhook", "label": f"{event.gateway}: {event.kind}",
+                      "money": None, "detail": f"{event.event_id} · {event.claimed_status} · {event.state}"})
+    for entry in for_object(payment):
+        items.append({"at": entry.created_at, "type": "audit", "label": entry.action, "money": None,
+                      "detail": f"{entry.actor_label} {entry.before or ''} → {entry.after or ''}"})
+    for refund in payment.refunds.all():
+        for entry in for_object(refund):
+            items.append({"at": entry.created_at, "type": "audit", "label": entry.action, "money": refund.amount,
+                          "detail": f"{entry.actor_label} · {refund.reason}"})
+    items.sort(key=lambda item: item["at"])
+    return items
+
+
+def report_by_day_and_method(workspace, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
+    """Gross, fee, refunds and net per day (workspace zone) and method, from the ledger."""
+    tz = workspace.tz
+    rows: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"gross": 0, "fee": 0, "refunded": 0})
+    entries = LedgerEntry.objects.filter(workspace=workspace, created_at__gte=since, created_at__lt=until).exclude(
+        kind__in=[LedgerKind.FAILED, LedgerKind.AUTHORIZED, LedgerKind.SETTLED])
+    for entry in entries.only("created_at", "kind", "amount", "currency", "method"):
+        key = (entry.created_at.astimezone(tz).date().isoformat(), entry.method or "-", entry.currency)
+        if entry.kind == LedgerKind.CAPTURED:
+            rows[key]["gross"] += entry.amount
+        elif entry.kind == LedgerKind.GATEWAY_FEE:
+            rows[key]["fee"] += entry.amount
+        else:  # refunded, chargeback
+            rows[key]["refunded"] += entry.amount
+    out = []
+    for (day, method, currency), v in sorted(rows.items()):
+        out.append({"day": day, "method": method, "currency": currency, **v,
+                    "net": v["gross"] - v["fee"] - v["refunded"]})
+    return out

@@ -1,0 +1,157 @@
+"""The payments REST API: invoices, payments, refunds, saved methods; Idempotency-Key; 422 field errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jasa.accounts.services import apikey_create
+from jasa.core import clock
+from jasa.payments.gateways.base import Status
+from jasa.payments.models import PaymentIntent, SavedPaymentMethod
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(ws, client):
+    _key, raw = apikey_create(workspace=ws, name="test", role="admin")
+
+    def call(method, path, body=None, key=None, token=raw):
+        headers = {"Authorization": f"Bearer {token}"}
+        if key:
+            headers["Idempotency-Key"] = key
+        fn = getattr(client, method)
+        url = f"/api/v1/workspaces/{ws.slug}{path}"
+        if body is None:
+            return fn(url, headers=headers)
+        return fn(url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+    return call
+
+
+@pytest.fixture
+def buyer(ws, client_factory):
+    return client_factory(ws)
+
+
+def invoice_body(buyer, **extra):
+    return {"client_id": str(buyer.pk), "issue": True,
+            "lines": [{"description": "Konsultasi", "amount": {"amount": 500000, "currency": "IDR"}}], **extra}
+
+
+def test_invoice_create_issue_get_list(api, buyer):
+    r = api("post", "/invoices", invoice_body(buyer, issue=False))
+    assert r.status_code == 201, r.content
+    inv = r.json()
+    assert inv["status"] == "draft" and inv["number"] is None
+    assert inv["total"] == {"amount": 500000, "currency": "IDR"}
+    r = api("post", f"/invoices/{inv['id']}/issue")
+    assert r.status_code == 200 and r.json()["number"].startswith("INV/")
+    assert api("get", f"/invoices/{inv['id']}").json()["balance"] == {"amount": 500000, "currency": "IDR"}
+    assert [i["id"] for i in api("get", "/invoices?status=open").json()] == [inv["id"]]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"lines": [{"description": "x", "amount": {"amount": 1.5, "currency": "IDR"}}]}, "lines.0.amount.amount"),
+    ({"lines": [{"description": "x", "amount": {"amount": "100", "currency": "IDR"}}]}, "lines.0.amount.amount"),
+    ({"lines": [{"description": "x", "amount": {"amount": 100, "currency": "XXX"}}]}, "lines.0.amount.currency"),
+    ({"lines": []}, "lines"),
+    ({"lines": [{"description": "", "amount": {"amount": 1, "currency": "IDR"}}]}, "lines.0.description"),
+    ({"bogus": 1}, "bogus"),
+])
+def test_bad_input_is_422_with_field(api, buyer, body, field):
+    r = api("post", "/invoices", {**invoice_body(buyer), **body})
+    assert r.status_code == 422, r.content
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
+def test_service_validation_is_422_too(api, buyer):
+    r = api("post", "/invoices", invoice_body(buyer, lines=[
+        {"description": "x", "amount": {"amount": 1, "currency": "USD"}}]))
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "lines.0.amount"
+
+
+def test_unknown_client_is_404(api, buyer, workspace_factory, client_factory):
+    other = client_factory(workspace_factory())
+    r = api("post", "/invoices", invoice_body(other))
+    assert r.status_code == 404
+
+
+def test_payment_start_idempotency_key(api, buyer, fakegw):
+    inv = api("post", "/invoices", invoice_body(buyer)).json()
+    body = {"method": "card"}
+    a = api("post", f"/invoices/{inv['id']}/payments", body, key="pay-1")
+    assert a.status_code == 201, a.content
+    b = api("post", f"/invoices/{inv['id']}/payments", body, key="pay-1")
+    assert b.json() == a.json() and b["Idempotent-Replayed"] == "true"
+    c = api("post", f"/invoices/{inv['id']}/payments", {"method": "qris"}, key="pay-1")
+    assert c.status_code == 422
+    assert PaymentIntent.objects.count() == 1
+    pay = a.json()
+    assert pay["status"] == "requires_action" and pay["amount"] == {"amount": 500000, "currency": "IDR"}
+    assert pay["checkout_url"].startswith("https://pay.example.test/")
+
+
+def test_payment_get_sync_refund(api, buyer, fakegw):
+    inv = api("post", "/invoices", invoice_body(buyer)).json()
+    pay = api("post", f"/invoices/{inv['id']}/payments", {"method": "card"}, key="p").json()
+    fakegw.set_status(pay["id"], Status.SUCCEEDED)
+    r = api("post", f"/payments/{pay['id']}/sync")
+    assert r.status_code == 200 and r.json()["status"] == "succeeded"
+    assert api("get", f"/payments/{pay['id']}").json()["status"] == "succeeded"
+    assert api("get", f"/invoices/{inv['id']}").json()["status"] == "paid"
+    r = api("post", f"/payments/{pay['id']}/refunds", {"amount": {"amount": 100000, "currency": "IDR"},
+                                                        "reason": "late"}, key="rf-1")
+    assert r.status_code == 201 and r.json()["status"] == "succeeded"
+    again = api("post", f"/payments/{pay['id']}/refunds", {"amount": {"amount": 100000, "currency": "IDR"},
+                                                            "reason": "late"}, key="rf-1")
+    assert again.json() == r.json()
+    assert len(api("get", "/refunds").json()) == 1
+    too_much = api("post", f"/payments/{pay['id']}/refunds", {"amount": {"amount": 900000, "currency": "IDR"},
+                                                              "reason": "x"})
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount"
+    assert api("get", "/payments?status=partially_refunded").json()[0]["id"] == pay["id"]
+
+
+def test_refund_of_va_is_422_with_message(api, buyer, fakegw):
+    inv = api("post", "/invoices", invoice_body(buyer)).json()
+    pay = api("post", f"/invoices/{inv['id']}/payments", {"method": "va_bca"}, key="va").json()
+    fakegw.set_status(pay["id"], Status.SUCCEEDED)
+    api("post", f"/payments/{pay['id']}/sync")
+    r = api("post", f"/payments/{pay['id']}/refunds", {"amount": {"amount": 1, "currency": "IDR"}, "reason": "x"})
+    assert r.status_code == 422 and "cannot be refunded" in r.json()["detail"]
+
+
+def test_saved_methods_list_and_delete(api, ws, buyer):
+    saved = SavedPaymentMethod.objects.create(workspace=ws, client=buyer, gateway="testpay", token="tok",
+                                              method="card", masked="4811****1114", consent_at=clock.now())
+    listed = api("get", f"/saved-methods?client_id={buyer.pk}").json()
+    assert [s["masked"] for s in listed] == ["4811****1114"] and "token" not in listed[0]
+    assert api("delete", f"/saved-methods/{saved.pk}").status_code == 204
+    assert api("get", "/saved-methods").json() == []
+
+
+def test_other_workspace_cannot_read_or_pay(api, ws, workspace_factory, client_factory, client, invoice_factory):
+    other = workspace_factory()
+    foreign = invoice_factory(other)
+    assert api("get", f"/invoices/{foreign.pk}").status_code == 404
+    assert api("post", f"/invoices/{foreign.pk}/payments", {}).status_code == 404
+    _k, other_key = apikey_create(workspace=other, name="o", role="admin")
+    r = api("get", "/invoices", token=other_key)
+    assert r.status_code == 404
+
+
+def test_finance_may_refund_staff_may_not(ws, client, member_factory, buyer):
+    staff = member_factory(ws, role="staff")
+    client.force_login(staff.user)
+    r = client.get(f"/api/v1/workspaces/{ws.slug}/invoices")
+    assert r.status_code == 403
+
+
+def test_openapi_lists_payment_routes(client, db):
+    doc = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/workspaces/{slug}/invoices/{invoice_id}/payments" in doc["paths"]
+    assert "/api/v1/workspaces/{slug}/payments/{payment_id}/refunds" in doc["paths"]
