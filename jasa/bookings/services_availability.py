@@ -59,11 +59,16 @@ def working_hours_add(membership, *, weekday: int, start_time: dt.time, end_time
     return wh
 
 
+def _own_row(model, membership, pk, missing: str):
+    row = model.objects.filter(membership=membership, workspace_id=membership.workspace_id, pk=pk).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 @transaction.atomic
 def working_hours_delete(membership, hours_id) -> None:
-    wh = WorkingHours.objects.filter(membership=membership, workspace_id=membership.workspace_id, pk=hours_id).first()
-    if wh is None:
-        raise NotFound(_("These working hours no longer exist."))
+    wh = _own_row(WorkingHours, membership, hours_id, _("These working hours no longer exist."))
     audit.record(wh, "availability.hours_removed", before={"weekday": wh.weekday, "start": wh.start_time,
                                                             "end": wh.end_time})
     wh.delete()
@@ -88,9 +93,7 @@ def date_override_set(membership, *, date: dt.date, is_day_off: bool, ranges: li
 
 @transaction.atomic
 def date_override_delete(membership, override_id) -> None:
-    ov = DateOverride.objects.filter(membership=membership, workspace_id=membership.workspace_id, pk=override_id).first()
-    if ov is None:
-        raise NotFound(_("This date no longer has its own hours."))
+    ov = _own_row(DateOverride, membership, override_id, _("This date no longer has its own hours."))
     audit.record(ov, "availability.override_removed", before={"date": ov.date, "ranges": ov.ranges,
                                                                "is_day_off": ov.is_day_off})
     ov.delete()

@@ -117,15 +117,19 @@ def hours_add(request):
     return _page(request, staff, hours_form=form, status=422)
 
 
-@require_POST
-@workspace_member("workspace.view")
-def hours_delete(request, item_id):
+def _remove(request, item_id, remove):
     staff = _staff(request)
     try:
-        services.working_hours_delete(staff, item_id)
+        remove(staff, item_id)
     except JasaError as exc:
         messages.error(request, exc.message)
     return _back(request, staff)
+
+
+@require_POST
+@workspace_member("workspace.view")
+def hours_delete(request, item_id):
+    return _remove(request, item_id, services.working_hours_delete)
 
 
 @require_POST
@@ -150,12 +154,7 @@ def override_set(request):
 @require_POST
 @workspace_member("workspace.view")
 def override_delete(request, item_id):
-    staff = _staff(request)
-    try:
-        services.date_override_delete(staff, item_id)
-    except JasaError as exc:
-        messages.error(request, exc.message)
-    return _back(request, staff)
+    return _remove(request, item_id, services.date_override_delete)
 
 
 @require_POST

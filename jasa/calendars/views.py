@@ -116,8 +116,7 @@ def edit(request, connection_id):
 @require_POST
 @workspace_member(CAPABILITY)
 def sync_now(request, connection_id):
-    conn = _connection_or_404(request, connection_id)
-    services.connection_sync_soon(conn)
+    services.connection_sync_soon(_connection_or_404(request, connection_id))
     messages.success(request, _("Sync queued; refresh in a minute to see the result."))
     return _to_page(request)
 
@@ -125,8 +124,7 @@ def sync_now(request, connection_id):
 @require_POST
 @workspace_member(CAPABILITY)
 def remove(request, connection_id):
-    conn = _connection_or_404(request, connection_id)
-    services.connection_delete(conn)
+    services.connection_delete(_connection_or_404(request, connection_id))
     messages.success(request, _("Calendar disconnected; its busy times no longer block slots."))
     return _to_page(request)
 
