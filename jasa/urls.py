@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("jasa.sandbox.urls")),
     path("", include("jasa.bookings.urls")),
     path("", include("jasa.calendars.urls")),
+    path("", include("jasa.catalog.urls")),
     # the shell last: it owns "/<workspace-slug>/"
     path("", include("jasa.web.urls")),
 ]

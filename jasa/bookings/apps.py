@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class BookingsConfig(AppConfig):
     name = "jasa.bookings"
     label = "bookings"
+    verbose_name = "bookings"
+
+    def ready(self) -> None:
+        from jasa.bookings import jobs, receivers  # noqa: F401  (register job handlers and signal receivers)

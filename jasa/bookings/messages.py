@@ -1,0 +1,108 @@
+"""What bookings tells people, through the notifications outbox (templates in templates/notifications/)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.utils import formats
+from django.utils.translation import override
+
+from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
+from jasa.bookings.links import manage_url
+
+
+def _notify(**kwargs):
+    from jasa.notifications.services import notify
+
+    return notify(**kwargs)
+
+
+def local_time(value, zone: str, language: str) -> str:
+    with override(language):
+        return formats.date_format(value.astimezone(ZoneInfo(zone)), "l, j F Y H:i") + f" ({zone})"
+
+
+def context(booking, language: str, zone: str | None = None) -> dict:
+    zone = zone or booking.client_time_zone
+    staff_name = getattr(getattr(booking.staff, "profile", None), "display_name", "") or str(booking.staff.user)
+    return {
+        "booking_id": str(booking.pk),
+        "workspace_name": booking.workspace.name,
+        "client_name": booking.client.name,
+        "offer_name": booking.offer.name(language),
+        "staff_name": staff_name,
+        "start": local_time(booking.start_at, zone, language),
+        "duration_minutes": booking.offer.duration_minutes,
+        "location": booking.offer.location_detail or str(booking.offer.get_location_kind_display()),
+        "price": booking.price.format(language),
+        "deposit": booking.deposit.format(language),
+        "balance": booking.balance.format(language),
+        "manage_url": manage_url(booking),
+        "google_url": google_calendar_url(booking, language),
+        "outlook_url": outlook_calendar_url(booking, language),
+        "status": booking.status,
+    }
+
+
+def _ics_attachment(booking) -> dict:
+    return {
+        "filename": "booking.ics",
+        "content_type": "text/calendar; method=PUBLISH; charset=utf-8",
+        "content": booking_ics(booking),
+    }
+
+
+def _to_client(booking, template: str, key: str, extra: dict | None = None, channels=("email", "whatsapp"),
+               ics: bool = False) -> None:
+    language = booking.client_language
+    ctx = {**context(booking, language), **(extra or {})}
+    for channel in channels:
+        recipient = booking.client.email if channel == "email" else booking.client.phone
+        if not recipient:
+            continue
+        _notify(
+            workspace=booking.workspace, channel=channel, recipient=recipient, template=template, context=ctx,
+            language=language, dedupe_key=f"{key}:{channel}",
+            attachments=[_ics_attachment(booking)] if ics and channel == "email" else None,
+        )
+
+
+def _to_staff(booking, template: str, key: str, extra: dict | None = None) -> None:
+    user = booking.staff.user
+    language = getattr(user, "language", "id") or "id"
+    zone = getattr(getattr(booking.staff, "profile", None), "time_zone", None) or booking.workspace.time_zone
+    ctx = {**context(booking, language, zone), "client_email": booking.client.email,
+           "client_phone": booking.client.phone, "answers": booking.answers, **(extra or {})}
+    _notify(workspace=booking.workspace, channel="email", recipient=user.email, template=template, context=ctx,
+            language=language, dedupe_key=f"{key}:staff", attachments=[_ics_attachment(booking)])
+
+
+def booking_confirmed(booking) -> None:
+    key = f"booking:{booking.pk}:confirmed"
+    _to_client(booking, "bookings.confirmed", key, ics=True)
+    _to_staff(booking, "bookings.staff_new", key)
+
+
+def booking_reminder(booking, offset_minutes: int, channels, start_key: str) -> None:
+    hours = offset_minutes // 60
+    extra = {"in_hours": hours, "in_minutes": offset_minutes}
+    _to_client(booking, "bookings.reminder", f"booking:{booking.pk}:reminder:{offset_minutes}:{start_key}",
+               extra, channels=channels)
+
+
+def booking_cancelled(booking, refunded: str) -> None:
+    key = f"booking:{booking.pk}:cancelled"
+    _to_client(booking, "bookings.cancelled", key, {"refunded": refunded}, ics=True)
+    _to_staff(booking, "bookings.staff_cancelled", key, {"refunded": refunded})
+
+
+def booking_rescheduled(booking) -> None:
+    key = f"booking:{booking.pk}:rescheduled:{booking.reschedule_count}"
+    _to_client(booking, "bookings.rescheduled", key, ics=True)
+    _to_staff(booking, "bookings.staff_rescheduled", key)
+
+
+def balance_due(booking, invoice, round_no: int, pay_url: str) -> None:
+    _to_client(booking, "bookings.balance_due", f"booking:{booking.pk}:balance:{round_no}",
+               {"invoice_number": invoice.number or "", "amount": invoice.total.format(booking.client_language),
+                "pay_url": pay_url})

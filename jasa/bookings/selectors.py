@@ -1,0 +1,94 @@
+"""Reads about bookings, always scoped to a workspace (or to a signed link)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, QuerySet, Sum
+
+from jasa.bookings.models import BLOCKING, Booking, BookingStatus
+from jasa.bookings.slots import Interval
+from jasa.core import clock
+from jasa.core.money import Money
+
+
+def busy_intervals(staff_ids, start: dt.datetime, end: dt.datetime, exclude_booking=None) -> dict[str, list[Interval]]:
+    """Bookings and live holds as busy time for the slot engine (registered with availability)."""
+    now = clock.now()
+    qs = Booking.objects.filter(staff_id__in=list(staff_ids), status__in=BLOCKING, block_start__lt=end,
+                                block_end__gt=start)
+    # A lapsed hold no longer blocks, even before the sweep or the next hold expires it.
+    qs = qs.exclude(status=BookingStatus.AWAITING_DEPOSIT, hold_expires_at__lte=now)
+    if exclude_booking is not None:
+        qs = qs.exclude(pk=getattr(exclude_booking, "pk", exclude_booking))
+    out: dict[str, list[Interval]] = defaultdict(list)
+    for staff_id, start_at, block_start, block_end in qs.values_list("staff_id", "start_at", "block_start",
+                                                                      "block_end"):
+        out[str(staff_id)].append(Interval(block_start, block_end, booking_start=start_at))
+    return dict(out)
+
+
+def bookings_for_workspace(workspace, membership=None, *, own_only: bool = False) -> QuerySet[Booking]:
+    qs = Booking.objects.filter(workspace=workspace).select_related("offer", "client", "staff__user",
+                                                                     "staff__profile")
+    if own_only and membership is not None:
+        qs = qs.filter(staff=membership)
+    return qs
+
+
+def booking_for_workspace(workspace, booking_id) -> Booking | None:
+    return bookings_for_workspace(workspace).filter(pk=booking_id).first()
+
+
+def bookings_on_day(workspace, day: dt.date, tz, membership=None, own_only: bool = False) -> QuerySet[Booking]:
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    return bookings_for_workspace(workspace, membership, own_only=own_only).filter(
+        start_at__gte=start, start_at__lt=start + dt.timedelta(days=1)
+    ).order_by("start_at")
+
+
+def offers_for_workspace(workspace, *, active_only: bool = True):
+    from jasa.catalog.models import ConsultationOffer
+
+    qs = ConsultationOffer.objects.filter(workspace=workspace).order_by("name_id")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def figures(workspace, start: dt.datetime, end: dt.datetime, offer=None) -> dict:
+    """Per period (sessions starting in [start, end)): what the deposit policy does.
+
+    Rates are of the bookings that were confirmed (holds that never paid count only toward
+    checkout abandonment).
+    """
+    qs = Booking.objects.filter(workspace=workspace, start_at__gte=start, start_at__lt=end)
+    if offer is not None:
+        qs = qs.filter(offer=offer)
+    counts = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    confirmed_ever = qs.filter(confirmed_at__isnull=False)
+    n_confirmed = confirmed_ever.count()
+    holds = qs.count()
+    expired_unpaid = qs.filter(status=BookingStatus.EXPIRED, confirmed_at__isnull=True).count()
+    kept = confirmed_ever.aggregate(paid=Sum("deposit_paid_amount"), refunded=Sum("deposit_refunded_amount"),
+                                   owed=Sum("refund_owed_amount"))
+    currency = workspace.currency
+
+    def rate(n: int) -> float | None:
+        return round(100 * n / n_confirmed, 1) if n_confirmed else None
+
+    cancelled_confirmed = confirmed_ever.filter(status=BookingStatus.CANCELLED).count()
+    return {
+        "holds": holds,
+        "bookings": n_confirmed,
+        "attended": counts.get(BookingStatus.ATTENDED, 0),
+        "no_show": counts.get(BookingStatus.NO_SHOW, 0),
+        "cancelled": cancelled_confirmed,
+        "attendance_rate": rate(counts.get(BookingStatus.ATTENDED, 0)),
+        "no_show_rate": rate(counts.get(BookingStatus.NO_SHOW, 0)),
+        "cancellation_rate": rate(cancelled_confirmed),
+        "deposits_kept": Money((kept["paid"] or 0) - (kept["refunded"] or 0) - (kept["owed"] or 0), currency),
+        "abandoned": expired_unpaid,
+        "abandonment_rate": round(100 * expired_unpaid / holds, 1) if holds else None,
+        "by_status": {k: v for k, v in counts.items()},
+        "upcoming": qs.filter(status=BookingStatus.CONFIRMED, start_at__gte=clock.now()).count(),
+    }

@@ -1,0 +1,316 @@
+"""Public booking pages: offer page with month calendar and slots (htmx), booking form, checkout
+summary, and the manage page behind the signed link (confirmation, add to calendar, cancel, reschedule)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages as flash
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jasa.accounts.selectors import workspace_by_slug
+from jasa.bookings import services
+from jasa.bookings.forms import BookingForm
+from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
+from jasa.bookings.links import booking_from_signature, manage_path
+from jasa.bookings.models import BookingStatus
+from jasa.core import clock
+from jasa.core.errors import JasaError
+
+COMMON_ZONES = [
+    "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Bangkok",
+    "Asia/Tokyo", "Australia/Sydney", "Europe/London", "Europe/Amsterdam", "America/New_York",
+    "America/Los_Angeles", "UTC",
+]
+
+
+def _language() -> str:
+    return "en" if (get_language() or "id").startswith("en") else "id"
+
+
+def _zone(request, default: str) -> tuple[str, ZoneInfo]:
+    name = request.GET.get("tz") or request.POST.get("tz") or default
+    try:
+        return name, ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default, ZoneInfo(default)
+
+
+def _offer_or_404(ws: str, offer_slug: str):
+    from jasa.catalog.models import ConsultationOffer
+
+    workspace = workspace_by_slug(ws)
+    if workspace is None:
+        raise Http404("No such business")
+    offer = ConsultationOffer.objects.filter(workspace=workspace, slug=offer_slug, is_active=True).first()
+    if offer is None:
+        raise Http404("No such consultation")
+    return workspace, offer
+
+
+def _month(request, tz: ZoneInfo) -> dt.date:
+    raw = request.GET.get("month", "")
+    try:
+        year, month = (int(x) for x in raw.split("-")[:2])
+        return dt.date(year, month, 1)
+    except (ValueError, TypeError):
+        today = clock.today(tz)
+        return today.replace(day=1)
+
+
+def _calendar_context(offer, tz_name: str, tz: ZoneInfo, month: dt.date, selected: dt.date | None,
+                      exclude_booking=None, staff_id: str | None = None) -> dict:
+    """A month grid (Monday first) with the days that have free slots marked."""
+    from jasa.bookings.availability import available_slots
+
+    last_day = dt.date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
+    today = clock.today(tz)
+    first = max(month, today)
+    days_with_slots: set[dt.date] = set()
+    if last_day >= first:
+        for slot in available_slots(offer, first, last_day, tz, exclude_booking=exclude_booking):
+            if staff_id and slot.staff_id != staff_id:
+                continue
+            days_with_slots.add(slot.start.astimezone(tz).date())
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append([
+            {"date": d, "in_month": d.month == month.month, "free": d in days_with_slots, "selected": d == selected}
+            for d in week
+        ])
+    prev_month = (month - dt.timedelta(days=1)).replace(day=1)
+    next_month = (last_day + dt.timedelta(days=1))
+    horizon = clock.now().astimezone(tz).date() + dt.timedelta(days=offer.horizon_days)
+    return {
+        "month": month, "weeks": weeks, "tz": tz_name,
+        "prev_month": prev_month if prev_month >= today.replace(day=1) else None,
+        "next_month": next_month if next_month <= horizon else None,
+        "first_free": min(days_with_slots) if days_with_slots else None,
+    }
+
+
+def _day_slots(offer, tz: ZoneInfo, day: dt.date, exclude_booking=None, staff_id: str | None = None) -> list[dict]:
+    from jasa.bookings.availability import available_slots
+
+    seen: dict[dt.datetime, dict] = {}
+    for slot in available_slots(offer, day, day, tz, exclude_booking=exclude_booking):
+        if staff_id and slot.staff_id != staff_id:
+            continue
+        # One button per time; the first free staff member takes it (clients pick a time, not a person).
+        seen.setdefault(slot.start, {"start": slot.start.astimezone(tz), "staff": slot.staff_id,
+                                     "iso": slot.start.astimezone(tz).isoformat()})
+    return list(seen.values())
+
+
+def offer_page(request, ws: str, offer: str):
+    workspace, offer_obj = _offer_or_404(ws, offer)
+    request.workspace = workspace
+    tz_name, tz = _zone(request, workspace.time_zone)
+    month = _month(request, tz)
+    ctx = _calendar_context(offer_obj, tz_name, tz, month, None)
+    selected = ctx["first_free"]
+    if request.GET.get("date"):
+        try:
+            selected = dt.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            pass
+    ctx.update({
+        "workspace": workspace, "offer": offer_obj, "lang": _language(), "zones": _zones(tz_name),
+        "selected": selected, "slots": _day_slots(offer_obj, tz, selected) if selected else [],
+        "mode": "book",
+    })
+    for week in ctx["weeks"]:
+        for d in week:
+            d["selected"] = d["date"] == selected
+    if request.htmx and request.GET.get("part") == "calendar":
+        return render(request, "bookings/_calendar.html", ctx)
+    return render(request, "bookings/offer.html", ctx)
+
+
+def day_slots(request, ws: str, offer: str):
+    workspace, offer_obj = _offer_or_404(ws, offer)
+    tz_name, tz = _zone(request, workspace.time_zone)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = clock.today(tz)
+    return render(request, "bookings/_slots.html", {
+        "workspace": workspace, "offer": offer_obj, "tz": tz_name, "selected": day,
+        "slots": _day_slots(offer_obj, tz, day), "mode": "book",
+    })
+
+
+def _zones(current: str) -> list[str]:
+    return COMMON_ZONES if current in COMMON_ZONES else [current, *COMMON_ZONES]
+
+
+def book_details(request, ws: str, offer: str):
+    """The booking form for one chosen time; POST holds the slot and goes to the checkout summary."""
+    workspace, offer_obj = _offer_or_404(ws, offer)
+    request.workspace = workspace
+    tz_name, tz = _zone(request, workspace.time_zone)
+    raw_start = request.POST.get("start") or request.GET.get("start") or ""
+    try:
+        start = dt.datetime.fromisoformat(raw_start)
+        if start.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        flash.error(request, _("Choose a time first."))
+        return redirect("bookings:offer", ws=ws, offer=offer)
+    form = BookingForm(request.POST or None, offer=offer_obj, language=_language(), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = services.booking_hold(
+                offer=offer_obj, start=start, client_name=form.cleaned_data["name"],
+                client_email=form.cleaned_data["email"], client_phone=form.cleaned_data["phone"],
+                answers=form.answers(), language=_language(), time_zone=tz_name,
+            )
+        except JasaError as exc:
+            if exc.field and exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            elif exc.field == "client.phone":
+                form.add_error("phone", exc.message)
+            else:
+                flash.error(request, exc.message)
+                return redirect(f"{_offer_url(ws, offer)}?tz={tz_name}&date={start.astimezone(tz).date()}")
+        else:
+            return redirect(manage_path(booking, "bookings:checkout"))
+    return render(request, "bookings/details.html", {
+        "workspace": workspace, "offer": offer_obj, "form": form, "start": start.astimezone(tz),
+        "end": (start + dt.timedelta(minutes=offer_obj.duration_minutes)).astimezone(tz), "tz": tz_name,
+        "start_iso": start.isoformat(), "lang": _language(),
+    })
+
+
+def _offer_url(ws: str, offer: str) -> str:
+    from django.urls import reverse
+
+    return reverse("bookings:offer", kwargs={"ws": ws, "offer": offer})
+
+
+def _booking_or_404(signed: str):
+    booking = booking_from_signature(signed)
+    if booking is None:
+        raise Http404("This link is not valid any more.")
+    return booking
+
+
+def _booking_context(request, booking) -> dict:
+    tz = ZoneInfo(booking.client_time_zone or booking.workspace.time_zone)
+    lang = _language()
+    request.workspace = booking.workspace
+    now = clock.now()
+    return {
+        "booking": booking, "workspace": booking.workspace, "offer": booking.offer, "lang": lang,
+        "start": booking.start_at.astimezone(tz), "end": booking.end_at.astimezone(tz), "tz": str(tz),
+        "hold_expires": booking.hold_expires_at.astimezone(tz) if booking.hold_expires_at else None,
+        "refund_now": services.refund_due(booking, "client", now),
+        "refund_until": (booking.start_at - dt.timedelta(hours=booking.offer.refund_until_hours)).astimezone(tz),
+        "reschedule_until": (booking.start_at - dt.timedelta(hours=booking.offer.free_reschedule_hours)).astimezone(tz),
+        "can_reschedule": booking.status == BookingStatus.CONFIRMED and services.can_reschedule_free(booking, now),
+        "can_cancel": booking.status in (BookingStatus.AWAITING_DEPOSIT, BookingStatus.CONFIRMED)
+        and booking.start_at > now,
+        "refund_policy": booking.workspace.text("refund_policy", lang),
+        "signed": request.resolver_match.kwargs.get("signed"),
+    }
+
+
+def checkout(request, signed: str):
+    """The summary before paying: price, deposit now, balance later, refund policy, security note."""
+    booking = _booking_or_404(signed)
+    if booking.status != BookingStatus.AWAITING_DEPOSIT:
+        return redirect("bookings:manage", signed=signed)
+    return render(request, "bookings/checkout.html", _booking_context(request, booking))
+
+
+@require_POST
+def pay(request, signed: str):
+    """Go to the gateway's hosted page for the deposit (the same payment on every click)."""
+    booking = _booking_or_404(signed)
+    if booking.status != BookingStatus.AWAITING_DEPOSIT:
+        return redirect("bookings:manage", signed=signed)
+    try:
+        booking = services.booking_start_payment(booking=booking)
+    except JasaError as exc:
+        flash.error(request, exc.message)
+        return redirect("bookings:manage", signed=signed)
+    if not booking.checkout_url:
+        flash.error(request, _("The payment page is not ready. Please try again in a minute."))
+        return redirect("bookings:checkout", signed=signed)
+    return redirect(booking.checkout_url)
+
+
+def manage(request, signed: str):
+    """Confirmation page and manage-booking page in one: what happened, and what the client may still do."""
+    booking = _booking_or_404(signed)
+    ctx = _booking_context(request, booking)
+    ctx.update({
+        "google_url": google_calendar_url(booking, ctx["lang"]),
+        "outlook_url": outlook_calendar_url(booking, ctx["lang"]),
+    })
+    return render(request, "bookings/manage.html", ctx)
+
+
+def ics_download(request, signed: str):
+    booking = _booking_or_404(signed)
+    response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="booking-{str(booking.pk)[:8]}.ics"'
+    return response
+
+
+@require_POST
+def cancel(request, signed: str):
+    booking = _booking_or_404(signed)
+    try:
+        booking = services.booking_cancel(booking=booking, by="client", reason=request.POST.get("reason", "")[:200])
+    except JasaError as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(request, _("Your booking is cancelled."))
+    return redirect("bookings:manage", signed=signed)
+
+
+def reschedule(request, signed: str):
+    """Pick a new time (same staff member) inside the free reschedule window."""
+    booking = _booking_or_404(signed)
+    ctx = _booking_context(request, booking)
+    if not ctx["can_reschedule"]:
+        flash.error(request, _("This booking can no longer be moved here. Please contact us."))
+        return redirect("bookings:manage", signed=signed)
+    tz_name, tz = _zone(request, booking.client_time_zone)
+    if request.method == "POST":
+        try:
+            start = dt.datetime.fromisoformat(request.POST.get("start", ""))
+            services.booking_reschedule(booking=booking, start=start, by="client")
+        except ValueError:
+            flash.error(request, _("Choose a time first."))
+        except JasaError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, _("Your booking is moved."))
+            return redirect("bookings:manage", signed=signed)
+    month = _month(request, tz)
+    staff_id = str(booking.staff_id)
+    cal = _calendar_context(booking.offer, tz_name, tz, month, None, exclude_booking=booking.pk, staff_id=staff_id)
+    selected = cal["first_free"]
+    if request.GET.get("date"):
+        try:
+            selected = dt.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            pass
+    for week in cal["weeks"]:
+        for d in week:
+            d["selected"] = d["date"] == selected
+    slots = _day_slots(booking.offer, tz, selected, exclude_booking=booking.pk, staff_id=staff_id) if selected else []
+    ctx.update(cal)
+    ctx.update({"selected": selected, "slots": slots, "mode": "reschedule", "zones": _zones(tz_name),
+                "tz": tz_name})
+    if request.htmx and request.GET.get("part") == "slots":
+        return render(request, "bookings/_slots.html", ctx)
+    return render(request, "bookings/reschedule.html", ctx)
