@@ -129,7 +129,6 @@ class StripeGateway:
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": request.reference,
-            "customer_email": request.customer_email,
             "line_items": [{"quantity": 1, "price_data": {
                 "currency": request.amount.currency.lower(),
                 "unit_amount": to_stripe(request.amount),
@@ -141,6 +140,8 @@ class StripeGateway:
             "metadata": metadata,
             "payment_intent_data": intent_data,
         }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
         if request.save_method:
             intent_data["setup_future_usage"] = "off_session"
             params["customer_creation"] = "always"  # a saved card belongs to a Customer

@@ -105,7 +105,7 @@ class XenditGateway:
         Method.VA_BRI: _NO_REFUND,
         Method.VA_MANDIRI: _NO_REFUND,
         Method.VA_PERMATA: _NO_REFUND,
-        Method.QRIS: _NO_REFUND,
+        Method.QRIS: Capabilities(refund=True, partial_refund=False),  # partial refunds depend on the issuer
         Method.OVO: _EWALLET,
         Method.DANA: _EWALLET,
         Method.SHOPEEPAY: _EWALLET,
@@ -133,11 +133,13 @@ class XenditGateway:
             "amount": request.amount.amount,
             "currency": request.amount.currency,
             "description": request.description or request.reference,
-            "payer_email": request.customer_email,
-            "customer": {"given_names": request.customer_name, "email": request.customer_email,
+            "customer": {"given_names": request.customer_name,
+                         **({"email": request.customer_email} if request.customer_email else {}),
                          **({"mobile_number": request.customer_phone} if request.customer_phone else {})},
             "metadata": {**request.metadata, REFERENCE_KEY: request.reference},
         }
+        if request.customer_email:
+            body["payer_email"] = request.customer_email
         if request.method is not None:
             body["payment_methods"] = [_INVOICE_CODES[self._supported(request.method)]]
         if request.return_url:

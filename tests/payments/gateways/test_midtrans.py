@@ -285,3 +285,12 @@ def test_webhook_tampered_amount_is_rejected(midtrans, fake_midtrans, make_reque
 def test_malformed_webhook_is_rejected(midtrans, raw):
     with pytest.raises(WebhookRejected):
         midtrans.parse_webhook({}, raw)
+
+
+def test_refund_before_settlement_is_refused(midtrans, fake_midtrans, make_request):
+    """Midtrans refunds settled payments only; a card still in `capture` must be cancelled instead."""
+    request = make_request(Method.CARD)
+    midtrans.charge_saved(request, "tok-ok")
+    with pytest.raises(GatewayDeclined) as exc:
+        midtrans.refund(request.reference, Money(150_000), refund_key="rf-early", reason="x")
+    assert exc.value.code == "412"

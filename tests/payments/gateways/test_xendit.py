@@ -223,6 +223,7 @@ def test_refund_of_paid_invoice(xendit, fake_xendit, make_request):
 @pytest.mark.parametrize(("method", "amount", "code"), [
     (Method.VA_BCA, 150_000, "REFUND_NOT_SUPPORTED"),
     (Method.DANA, 150_001, "MAXIMUM_REFUND_AMOUNT_REACHED"),
+    (Method.QRIS, 50_000, "PARTIAL_REFUND_NOT_SUPPORTED"),
 ])
 def test_refund_refused(xendit, fake_xendit, make_request, method, amount, code):
     request = make_request(method)
@@ -307,3 +308,11 @@ def test_no_configured_token_rejects_everything(fake_xendit):
 def test_malformed_callback_is_rejected(xendit, raw):
     with pytest.raises(WebhookRejected):
         xendit.parse_webhook({"x-callback-token": "cb-token-jasa"}, raw)
+
+
+def test_qris_full_refund(xendit, fake_xendit, make_request):
+    request = make_request(Method.QRIS)
+    pid = xendit.create_direct(request).gateway_reference
+    fake_xendit.set_payment_request(pid, "SUCCEEDED")
+    assert xendit.refund(request.reference, Money(150_000), refund_key="rf-q", reason="x").status == "succeeded"
+    assert xendit.get_status(request.reference).status is Status.REFUNDED

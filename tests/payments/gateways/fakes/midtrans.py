@@ -148,7 +148,7 @@ class FakeMidtrans(FakeGateway):
         gross = int(tx["gross_amount"].split(".")[0])
         already = int(str(tx.get("refund_amount", "0")).split(".")[0])
         amount = int(body.get("amount") or gross - already)
-        if refusable or tx["transaction_status"] not in ("capture", "settlement", "partial_refund") or already + amount > gross:
+        if refusable or tx["transaction_status"] not in ("settlement", "partial_refund") or already + amount > gross:
             return Reply(200, {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction",
                                "id": str(uuid.uuid4())})
         total = already + amount

@@ -170,8 +170,11 @@ class FakeXendit(FakeGateway):
         if source is None:
             return Reply(404, {"error_code": "DATA_NOT_FOUND", "message": "Payment not found"})
         pm_type = (source.get("payment_method") or {}).get("type") if "payment_method" in source else "INVOICE"
-        if pm_type in ("VIRTUAL_ACCOUNT", "OVER_THE_COUNTER", "QR_CODE"):
+        if pm_type in ("VIRTUAL_ACCOUNT", "OVER_THE_COUNTER"):
             return Reply(403, {"error_code": "REFUND_NOT_SUPPORTED", "message": "Refund is not supported for this channel"})
+        if pm_type == "QR_CODE" and body["amount"] != source["amount"]:
+            return Reply(403, {"error_code": "PARTIAL_REFUND_NOT_SUPPORTED",
+                               "message": "Partial refund is not supported for this issuer"})
         refunded = sum(r["amount"] for r in self.refunds.values()
                        if r["status"] == "SUCCEEDED" and source["id"] in (r["payment_request_id"], r["invoice_id"]))
         if refunded + body["amount"] > source["amount"]:
