@@ -3,13 +3,20 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views_public
+from jasa.payments import views_client, views_public
 
 app_name = "payments"
 urlpatterns: list = [
     path("webhooks/<slug:gateway>", views_public.webhook, name="webhook"),
     path("receipts/<uuid:receipt_id>/", views_public.receipt_view, name="receipt"),
     path("receipts/<uuid:receipt_id>/pdf/", views_public.receipt_pdf_view, name="receipt_pdf"),
+    # the client's pay page, status after the gateway, and receipts (views_client)
+    path("pay/<uuid:invoice_id>/", views_client.pay, name="pay"),
+    path("pay/<uuid:invoice_id>/return/", views_client.pay_return, name="pay_return"),
+    path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/", views_client.pay_status, name="pay_status"),
+    path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/poll/", views_client.pay_status_poll,
+         name="pay_status_poll"),
+    path("portal/receipts/", views_client.portal_receipts, name="portal_receipts"),
 ]
 if settings.DEBUG or os.environ.get("JASA_BENCH"):
     urlpatterns.append(path("bench/ping", views_public.bench_ping, name="bench_ping"))

@@ -64,6 +64,7 @@ def test_virtual_accounts(gateway, make_request, method, prefix, length):
     assert result.status is Status.REQUIRES_ACTION and result.method is method
     assert action.kind == "va_number" and action.bank == method.value.removeprefix("va_")
     assert action.va_number.startswith(prefix) and len(action.va_number) == length and action.va_number.isdigit()
+    assert action.biller_code == ("70012" if method is Method.VA_MANDIRI else "")
     expires = dt.datetime.fromisoformat(action.expires_at)
     assert dt.timedelta(hours=23, minutes=59) < expires - clock.now() <= dt.timedelta(hours=24)
 
@@ -365,3 +366,19 @@ def test_credentials(merchant):
     assert exc.value.code == "unauthorized"
     # without credentials the sandbox still works (jasa's default gateway before any set-up)
     assert SandboxGateway({}).test_connection().startswith("Sandbox merchant default")
+
+
+def test_signatures_follow_the_protocol(gateway, make_request):
+    import inspect
+
+    from jasa.payments.gateways.base import Gateway
+    from jasa.payments.gateways.sandbox import SandboxGateway
+
+    for name in ("create_checkout", "create_direct", "charge_saved", "get_status", "cancel", "refund",
+                 "parse_webhook", "test_connection"):
+        expected = inspect.signature(getattr(Gateway, name)).parameters
+        assert list(inspect.signature(getattr(SandboxGateway, name)).parameters) == list(expected), name
+    request = make_request(method=Method.CARD)
+    created = gateway.create_direct(request)
+    assert gateway.get_status(request.reference, gateway_reference=created.gateway_reference).status is \
+        Status.REQUIRES_ACTION

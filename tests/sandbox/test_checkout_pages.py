@@ -130,3 +130,18 @@ def test_faults_page_for_gateway_managers_only(client, workspace, merchant, memb
     assert faults.webhook_duplicate and faults.api_fault == "5xx" and faults.api_fault_calls == 2
     client.post(url, {"merchant": "global", "webhook_lost": "on"})  # not a superuser: falls back to own merchant
     assert not SandboxFaults.objects.filter(merchant__isnull=True).exists()
+
+
+def test_demo_workspace_pays_through_the_sandbox_with_every_method(db):
+    from jasa.accounts.models import Workspace
+    from jasa.core.demo import DEMO_SLUG, demo_load
+    from jasa.payments.connect import account_for, gateway_for
+    from jasa.payments.gateways.sandbox import SandboxGateway
+
+    demo_load(progress=lambda _: None)
+    workspace = Workspace.objects.get(slug=DEMO_SLUG)
+    account = account_for(workspace, "sandbox")
+    assert account.is_default and set(account.enabled_methods) == {m.value for m in Method}
+    adapter = gateway_for(workspace, "sandbox")
+    assert isinstance(adapter, SandboxGateway) and adapter.merchant_id == f"ws_{workspace.pk.hex}"
+    assert adapter.test_connection()

@@ -137,19 +137,21 @@ class SandboxGateway:
 
         return self._payment(_call(api.charge_token, self.credentials, self._data(request), token), hosted=True)
 
-    def get_status(self, reference: str) -> GatewayPayment:
+    # gateway_reference is accepted for the protocol; the sandbox finds payments by jasa's reference
+    def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         from jasa.sandbox import api
 
         data = _call(api.get_payment, self.credentials, reference)
         return self._payment(data, hosted=data["kind"] != "direct")
 
-    def cancel(self, reference: str) -> GatewayPayment:
+    def cancel(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         from jasa.sandbox import api
 
         data = _call(api.cancel, self.credentials, reference)
         return self._payment(data, hosted=data["kind"] != "direct")
 
-    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str) -> RefundResult:
+    def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str,
+               gateway_reference: str = "") -> RefundResult:
         from jasa.sandbox import api
 
         data = _call(api.refund, self.credentials, reference, amount=amount.amount, refund_key=refund_key,
@@ -225,7 +227,7 @@ def _next_action(data: Mapping[str, Any], hosted: bool) -> NextAction:
         return NextAction(kind="redirect", url=data["checkout_url"], expires_at=expires)
     if data["va_number"]:
         return NextAction(kind="va_number", va_number=data["va_number"], bank=data["bank"], expires_at=expires,
-                          url=data["checkout_url"])
+                          biller_code=data["biller_code"], url=data["checkout_url"])
     if data["qr_string"]:
         return NextAction(kind="qr", qr_string=data["qr_string"], url=data["qr_url"], expires_at=expires)
     if data["store_code"]:

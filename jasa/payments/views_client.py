@@ -1,0 +1,218 @@
+"""The client's side of paying: the pay page of an invoice, the status page after the gateway, receipts.
+
+A pay link carries a signed token (``/pay/<invoice id>/?t=...``) so a client opens it from an email
+or WhatsApp without logging in; the invoice's client (logged in) and the workspace's staff with
+``payments.view`` may open it without one. These views only read and call the payment services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from jasa.core.errors import JasaError
+from jasa.payments.connect import account_for, default_gateway_name
+from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
+from jasa.payments.models import PENDING_STATUSES, Invoice, InvoiceLine, InvoiceStatus, PaymentIntent, Receipt
+from jasa.payments.receipts import receipt_urls
+from jasa.payments.services import invoice_amounts, payment_start, payment_sync
+
+SALT = "jasa.payments.pay"
+POLL_SECONDS = 2
+
+
+def pay_token(invoice: Invoice) -> str:
+    return signing.Signer(salt=SALT).sign(str(invoice.pk)).split(":", 1)[1]
+
+
+def pay_url(invoice: Invoice) -> str:
+    """The absolute link to send a client (emails, WhatsApp, the invoice PDF)."""
+    return settings.SITE_URL + reverse("payments:pay", args=[invoice.pk]) + f"?t={pay_token(invoice)}"
+
+
+def _token_ok(invoice_id, token: str) -> bool:
+    try:
+        return signing.Signer(salt=SALT).unsign(f"{invoice_id}:{token}") == str(invoice_id)
+    except signing.BadSignature:
+        return False
+
+
+def _invoice_for(request, invoice_id) -> Invoice:
+    """The invoice, if the token or the viewer's account allows it; otherwise it does not exist for them."""
+    invoice = get_object_or_404(Invoice.objects.select_related("workspace", "client"), pk=invoice_id)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise Http404("No such invoice")
+    if _token_ok(invoice.pk, request.GET.get("t", "")):
+        return invoice
+    user = request.user
+    if getattr(user, "is_authenticated", False):
+        from jasa.accounts.permissions import can
+        from jasa.accounts.selectors import membership_for
+
+        if invoice.client.user_id == user.pk or can(membership_for(user, invoice.workspace), "payments.view"):
+            return invoice
+    raise Http404("No such invoice")
+
+
+def _method_choices(invoice: Invoice) -> tuple[str, list[tuple[str, list[tuple[str, str]]]]]:
+    """The default gateway and its enabled methods, grouped by family for the page."""
+    from jasa.sandbox.methods import LABELS
+
+    gateway = default_gateway_name(invoice.workspace)
+    account = account_for(invoice.workspace, gateway)
+    adapter: Any = gateway_class(gateway)
+    offered = [m for m in adapter.methods if not account or not account.enabled_methods
+               or m.value in account.enabled_methods]
+    titles = {"card": _("Card"), "va": _("Bank transfer (virtual account)"), "qris": _("QRIS"),
+              "ewallet": _("E-wallet"), "store": _("Convenience store")}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for method in offered:
+        groups.setdefault(method.family, []).append((method.value, str(LABELS.get(method, method.value))))
+    return gateway, [(str(titles[f]), groups[f]) for f in titles if f in groups]
+
+
+def _invoice_context(invoice: Invoice) -> dict:
+    lang = get_language() or "id"
+    amounts = invoice_amounts(invoice)
+    return {
+        "invoice": invoice,
+        "workspace": invoice.workspace,
+        "lines": [{"description": li.description, "quantity": li.quantity, "unit": li.unit.format(lang),
+                   "amount": li.amount.format(lang), "kind": li.kind} for li in InvoiceLine.objects.filter(invoice=invoice).order_by("position")],
+        "subtotal": invoice.subtotal.format(lang),
+        "tax": invoice.tax.format(lang) if invoice.tax_amount else "",
+        "total": invoice.total.format(lang),
+        "paid": amounts["paid"].format(lang),
+        "balance": amounts["balance"].format(lang),
+        "has_balance": amounts["balance"].amount > 0,
+        "refund_policy": invoice.workspace.text("refund_policy", lang),
+        "receipts": [(r, receipt_urls(r)) for r in Receipt.objects.filter(invoice=invoice).order_by("issued_at")],
+    }
+
+
+def pay(request, invoice_id):
+    invoice = _invoice_for(request, invoice_id)
+    request.workspace = invoice.workspace
+    token = request.GET.get("t", "")
+    if request.method == "POST":
+        return _start(request, invoice, token)
+    context = _invoice_context(invoice)
+    gateway, groups = _method_choices(invoice)
+    context.update(groups=groups, gateway=gateway, token=token, attempt=uuid.uuid4().hex,
+                   can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"])
+    return render(request, "payments/client/pay.html", context)
+
+
+def _start(request, invoice: Invoice, token: str):
+    method = request.POST.get("method") or None
+    if method is not None and method not in Method._value2member_map_:
+        messages.error(request, _("Choose a payment method."))
+        return redirect(_pay_path(invoice, token))
+    # the attempt id comes from the page: a double click starts one payment, not two
+    key = f"pay:{invoice.pk}:{(request.POST.get('attempt') or uuid.uuid4().hex)[:40]}:{method or 'hosted'}"
+    try:
+        payment = payment_start(invoice=invoice, idempotency_key=key, method=method,
+                                return_url=_return_url(invoice, token, key=key))
+    except JasaError as exc:
+        messages.error(request, exc.message)
+        return redirect(_pay_path(invoice, token))
+    target = (payment.next_action or {}).get("url") or payment.checkout_url
+    if payment.status in PENDING_STATUSES and target:
+        return redirect(target)
+    return redirect(_status_path(invoice, payment, token))
+
+
+def _pay_path(invoice: Invoice, token: str) -> str:
+    return reverse("payments:pay", args=[invoice.pk]) + (f"?t={token}" if token else "")
+
+
+def _status_path(invoice: Invoice, payment: PaymentIntent, token: str) -> str:
+    return reverse("payments:pay_status", args=[invoice.pk, payment.pk]) + (f"?t={token}" if token else "")
+
+
+def _return_url(invoice: Invoice, token: str, *, key: str) -> str:
+    """Where the gateway sends the client back. The payment id is not known before it is created, so
+    the link names the attempt's idempotency key and the status view finds the payment by it."""
+    path = reverse("payments:pay_return", args=[invoice.pk])
+    query = f"?k={signing.Signer(salt=SALT).sign(key)}" + (f"&t={token}" if token else "")
+    return settings.SITE_URL + path + query
+
+
+def pay_return(request, invoice_id):
+    """The gateway's return link: find the attempt by its (signed) key and show its status."""
+    invoice = _invoice_for(request, invoice_id)
+    try:
+        key = signing.Signer(salt=SALT).unsign(request.GET.get("k", ""))
+    except signing.BadSignature:
+        raise Http404("No such payment")
+    payment = get_object_or_404(PaymentIntent, workspace=invoice.workspace, invoice=invoice, idempotency_key=key)
+    return redirect(_status_path(invoice, payment, request.GET.get("t", "")))
+
+
+def _payment_for(request, invoice_id, payment_id) -> tuple[Invoice, PaymentIntent]:
+    invoice = _invoice_for(request, invoice_id)
+    payment = get_object_or_404(PaymentIntent, pk=payment_id, invoice=invoice, workspace=invoice.workspace)
+    return invoice, payment
+
+
+def _status_context(request, invoice: Invoice, payment: PaymentIntent) -> dict:
+    token = request.GET.get("t", "")
+    lang = get_language() or "id"
+    receipt = Receipt.objects.filter(payment=payment).first()
+    return {
+        "invoice": invoice,
+        "workspace": invoice.workspace,
+        "payment": payment,
+        "amount": payment.amount.format(lang),
+        "pending": payment.status in PENDING_STATUSES,
+        "poll_url": reverse("payments:pay_status_poll", args=[invoice.pk, payment.pk]) + (f"?t={token}" if token else ""),
+        "continue_url": (payment.next_action or {}).get("url") or payment.checkout_url,
+        "pay_url": _pay_path(invoice, token),
+        "receipt": receipt,
+        "receipt_links": receipt_urls(receipt) if receipt else None,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def pay_status(request, invoice_id, payment_id):
+    invoice, payment = _payment_for(request, invoice_id, payment_id)
+    request.workspace = invoice.workspace
+    payment = _refresh(payment)
+    return render(request, "payments/client/status.html", _status_context(request, invoice, payment))
+
+
+def pay_status_poll(request, invoice_id, payment_id):
+    """The htmx fragment polled every 2 s while the payment is pending; without the trigger once final."""
+    invoice, payment = _payment_for(request, invoice_id, payment_id)
+    payment = _refresh(payment)
+    return render(request, "payments/client/_status.html", _status_context(request, invoice, payment))
+
+
+def _refresh(payment: PaymentIntent) -> PaymentIntent:
+    """Ask the gateway while pending: the webhook may be late, lost or forged, the status API is the truth."""
+    if payment.status not in PENDING_STATUSES:
+        return payment
+    try:
+        return payment_sync(payment.pk)
+    except (GatewayError, GatewayDeclined, JasaError):
+        return payment  # the page keeps polling; reconciliation keeps trying
+
+
+@login_required
+def portal_receipts(request):
+    """Every receipt of the signed-in client, across the businesses they bought from."""
+    receipts = (Receipt.objects.filter(invoice__client__user=request.user)
+                .select_related("workspace", "invoice", "payment").order_by("-issued_at"))
+    lang = get_language() or "id"
+    rows = [{"receipt": r, "amount": r.amount.format(lang), "links": receipt_urls(r)} for r in receipts[:200]]
+    return render(request, "payments/client/receipts.html", {"rows": rows})
