@@ -63,7 +63,7 @@ INTENT_STATUS: dict[str, Status] = {
     "succeeded": Status.SUCCEEDED,
 }
 # Checkout Session (status, payment_status) -> jasa status when there is no PaymentIntent to ask.
-SESSION_STATUS: dict[tuple[str, str], Status] = {
+SESSION_STATUS: dict[tuple[str, str], Status] = {  # (status, payment_status)
     ("open", "unpaid"): Status.REQUIRES_ACTION,
     ("complete", "unpaid"): Status.PROCESSING,  # an asynchronous method is still settling
     ("complete", "paid"): Status.SUCCEEDED,
@@ -286,7 +286,9 @@ class StripeGateway:
 
     def _session_payment(self, session: Any) -> GatewayPayment:
         intent = session.get("payment_intent")
-        if intent and not isinstance(intent, str):
+        # Only a completed session is decided by its PaymentIntent: while it is open the client may retry
+        # after a decline, and once it expired nothing more can happen on it.
+        if session["status"] == "complete" and intent and not isinstance(intent, str):
             return self._payment(intent)
         status = SESSION_STATUS.get((session["status"], session["payment_status"]), Status.PROCESSING)
         amount = from_stripe(session["amount_total"], session["currency"])

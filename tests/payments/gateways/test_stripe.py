@@ -316,3 +316,27 @@ def test_webhook_matches_stripe_sdk_verification(stripe_gw, signed):
     event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], "whsec_jasa_test",
                                            tolerance=10**10)
     assert event["id"] == stripe_gw.parse_webhook(headers, body).event_id
+
+
+def test_open_session_with_a_declined_attempt_still_awaits_the_client(stripe_gw, fake_stripe, make_request):
+    request = make_request()
+    cs = stripe_gw.create_checkout(request).gateway_reference
+    fake_stripe.attach_intent(cs, "requires_payment_method",
+                              last_payment_error={"code": "card_declined", "message": "Your card was declined."})
+    payment = stripe_gw.get_status(request.reference, gateway_reference=cs)
+    assert payment.status is Status.REQUIRES_ACTION and payment.next_action.kind == "redirect"
+
+
+def test_expired_session_is_expired_even_with_a_canceled_intent(stripe_gw, fake_stripe, make_request):
+    request = make_request()
+    cs = stripe_gw.create_checkout(request).gateway_reference
+    fake_stripe.attach_intent(cs, "canceled")
+    fake_stripe.set_session(cs, status="expired")
+    assert stripe_gw.get_status(request.reference, gateway_reference=cs).status is Status.EXPIRED
+
+
+def test_completed_session_still_settling(stripe_gw, fake_stripe, make_request):
+    request = make_request()
+    cs = stripe_gw.create_checkout(request).gateway_reference
+    fake_stripe.set_session(cs, status="complete", payment_status="unpaid")
+    assert stripe_gw.get_status(request.reference, gateway_reference=cs).status is Status.PROCESSING

@@ -83,6 +83,19 @@ class FakeStripe(FakeGateway):
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"], customer=intent["customer"])
         return intent
 
+    def attach_intent(self, sid: str, status: str, **fields: Any) -> dict[str, Any]:
+        """A PaymentIntent on a session that is not complete (a declined attempt, or an older API version
+        that creates the intent with the session)."""
+        session = self.sessions[sid]
+        intent = self._intent(session["amount_total"], session["currency"], "pm_card_chargeDeclined", customer=None,
+                              setup_future_usage=None, metadata=session["_intent_metadata"], status=status)
+        intent.update(fields)
+        session["payment_intent"] = intent["id"]
+        return intent
+
+    def set_session(self, sid: str, **fields: Any) -> None:
+        self.sessions[sid].update(fields)
+
     def set_intent(self, pid: str, **fields: Any) -> None:
         self.intents[pid].update(fields)
 
