@@ -294,3 +294,13 @@ def test_refund_before_settlement_is_refused(midtrans, fake_midtrans, make_reque
     with pytest.raises(GatewayDeclined) as exc:
         midtrans.refund(request.reference, Money(150_000), refund_key="rf-early", reason="x")
     assert exc.value.code == "412"
+
+
+@pytest.mark.parametrize(("sandbox", "core", "snap"), [
+    (True, "https://api.sandbox.midtrans.com", "https://app.sandbox.midtrans.com/snap/v1"),
+    (False, "https://api.midtrans.com", "https://app.midtrans.com/snap/v1"),
+])
+def test_sandbox_flag_picks_midtrans_hosts(sandbox, core, snap):
+    gw = MidtransGateway({"server_key": "k"}, sandbox=sandbox)
+    assert gw._core.api_config.get_core_api_base_url() == core
+    assert gw._snap.api_config.get_snap_base_url() == snap

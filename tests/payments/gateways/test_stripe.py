@@ -340,3 +340,7 @@ def test_completed_session_still_settling(stripe_gw, fake_stripe, make_request):
     cs = stripe_gw.create_checkout(request).gateway_reference
     fake_stripe.set_session(cs, status="complete", payment_status="unpaid")
     assert stripe_gw.get_status(request.reference, gateway_reference=cs).status is Status.PROCESSING
+
+
+def test_default_host_is_stripe():
+    assert StripeGateway({"secret_key": "sk_test_x"})._client._requestor.base_addresses["api"] == "https://api.stripe.com"

@@ -316,3 +316,7 @@ def test_qris_full_refund(xendit, fake_xendit, make_request):
     fake_xendit.set_payment_request(pid, "SUCCEEDED")
     assert xendit.refund(request.reference, Money(150_000), refund_key="rf-q", reason="x").status == "succeeded"
     assert xendit.get_status(request.reference).status is Status.REFUNDED
+
+
+def test_default_host_is_xendit():
+    assert XenditGateway({"secret_key": "k"})._api.configuration.host == "https://api.xendit.co"
