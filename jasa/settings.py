@@ -232,6 +232,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WHATSAPP_API_URL = env("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
 WHATSAPP_TOKEN = env("WHATSAPP_TOKEN")
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID")
+# SMS through a generic HTTP gateway (jasa/notifications/channels/sms.py); unset = SMS messages fail clearly.
+JASA_SMS_API_URL = env("JASA_SMS_API_URL")
+JASA_SMS_API_TOKEN = env("JASA_SMS_API_TOKEN")
 
 # --- i18n / time ---------------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "id")

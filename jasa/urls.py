@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("jasa.bookings.urls")),
     path("", include("jasa.calendars.urls")),
     path("", include("jasa.catalog.urls")),
+    path("", include("jasa.notifications.urls")),
     # the shell last: it owns "/<workspace-slug>/"
     path("", include("jasa.web.urls")),
 ]

@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem(_("Payments"), "payments:dashboard", ("payments.view",)),
     NavItem(_("Reports"), "payments:reports", ("reports.view",)),
     NavItem(_("Team"), "web:team", ("staff.view",)),
+    NavItem(_("Outbox"), "notifications:outbox", ("workspace.manage",)),
     NavItem(_("Settings"), "web:settings", ("workspace.manage",)),
 ]
 

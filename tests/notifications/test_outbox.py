@@ -213,3 +213,10 @@ def test_bad_input_is_refused(workspace):
     with pytest.raises(ValidationError):
         notify(workspace=workspace, channel="email", recipient="x@example.test", template="t",
                context={"obj": object()})
+
+
+def test_sms_without_a_provider_fails_clearly(settings, workspace, django_capture_on_commit_callbacks):
+    settings.JASA_SMS_API_URL = None
+    message = _send(django_capture_on_commit_callbacks, workspace=workspace, channel="sms", recipient="081234567890")
+    assert message.status == OutboxMessage.FAILED
+    assert "no SMS provider configured" in message.last_error

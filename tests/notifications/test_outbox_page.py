@@ -7,7 +7,7 @@ import pytest
 from jasa.notifications.models import OutboxMessage
 from jasa.notifications.services import notify
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def _message(workspace, **fields) -> OutboxMessage:

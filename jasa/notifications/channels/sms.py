@@ -16,7 +16,7 @@ from jasa.notifications.rendering import Rendered
 
 
 def send(message: OutboxMessage, rendered: Rendered) -> str:
-    url = getattr(settings, "JASA_SMS_API_URL", None)
+    url = settings.JASA_SMS_API_URL
     if not url:
         raise DeliveryError("no SMS provider configured: set JASA_SMS_API_URL")
     text = rendered.text or "\n".join(rendered.whatsapp_params)
@@ -24,7 +24,7 @@ def send(message: OutboxMessage, rendered: Rendered) -> str:
         response = requests.post(
             url,
             json={"to": "+" + to_whatsapp_number(message.recipient), "text": text},
-            headers={"Authorization": f"Bearer {getattr(settings, 'JASA_SMS_API_TOKEN', '') or ''}"},
+            headers={"Authorization": f"Bearer {settings.JASA_SMS_API_TOKEN or ''}"},
             timeout=15,
         )
     except requests.RequestException as exc:
