@@ -82,15 +82,25 @@ def staff_rules(memberships: list, first: dt.date, last: dt.date) -> list[StaffR
     ]
 
 
-def calendar_busy(memberships: list, start: dt.datetime, end: dt.datetime) -> dict[str, list[Interval]]:
-    """Cached busy times from connected calendars (last successful sync of each connection)."""
+def calendar_busy(memberships: list, start: dt.datetime, end: dt.datetime, exclude_booking=None
+                  ) -> dict[str, list[Interval]]:
+    """Cached busy times from connected calendars (last successful sync of each connection).
+
+    A booking being rescheduled is excluded from its own calendar copy too: a busy block exactly
+    at its current time (Google free/busy cannot say whose event it is) does not hold it in place.
+    """
     from jasa.calendars.models import BusyInterval
 
+    own = None
+    if getattr(exclude_booking, "start_at", None) is not None:
+        own = (str(exclude_booking.staff_id), exclude_booking.start_at, exclude_booking.end_at)
     out: dict[str, list[Interval]] = defaultdict(list)
     rows = BusyInterval.objects.filter(
         membership_id__in=[m.pk for m in memberships], start__lt=end, end__gt=start, connection__is_active=True
     ).values_list("membership_id", "start", "end")
     for membership_id, s, e in rows:
+        if own is not None and (str(membership_id), s, e) == own:
+            continue
         out[str(membership_id)].append(Interval(s, e))
     return out
 
@@ -111,7 +121,7 @@ def _slots_between(offer, memberships, start: dt.datetime, end: dt.datetime, exc
     pad += dt.timedelta(days=8 if rules.weekly_limit else 2 if rules.daily_limit else 0)
     load_start, load_end = start - pad - dt.timedelta(days=1), end + pad + dt.timedelta(days=1)
     staff = staff_rules(memberships, load_start.date(), load_end.date())
-    busy = calendar_busy(memberships, load_start, load_end)
+    busy = calendar_busy(memberships, load_start, load_end, exclude_booking)
     for staff_id, intervals in busy_from_bookings(
         [r.staff_id for r in staff], load_start, load_end, exclude_booking
     ).items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from django.db import transaction
 from django.db.models import Max
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 SYNC_JOB = "calendars.sync"
 MIN_SYNC_DAYS = 60
 BUSY_ROWS_MAX = 50_000
+JASA_UID = re.compile(r"booking-[0-9a-f-]+@jasa")
 
 
 def _read_only() -> str:
@@ -133,13 +135,16 @@ def connection_sync(conn_id) -> CalendarConnection | None:
     except Exception as exc:  # noqa: BLE001 - an unexpected failure must still leave the cache and show up
         log.exception("calendar sync of %s failed", conn.pk)
         return _sync_failed(conn, f"Unexpected error: {exc.__class__.__name__}", now)
+    # jasa's own booking events come back from the calendar; the bookings themselves already block
+    # (and a cancelled one must not linger until its event is deleted).
+    busy = [b for b in result.busy if not JASA_UID.fullmatch(b.uid)]
     with transaction.atomic():
         if not result.not_modified:
             BusyInterval.objects.filter(connection=conn).delete()
             BusyInterval.objects.bulk_create(
                 [BusyInterval(workspace_id=conn.workspace_id, connection=conn, membership_id=conn.membership_id,
                               start=b.start, end=b.end, source_uid=b.uid[:500])
-                 for b in result.busy[:BUSY_ROWS_MAX]],
+                 for b in busy[:BUSY_ROWS_MAX]],
                 batch_size=1000,
             )
             conn.etag, conn.last_modified = result.etag[:500], result.last_modified[:100]

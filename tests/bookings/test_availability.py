@@ -1,6 +1,7 @@
 """Availability from the database: rules, calendar busy cache, the bookings hook, final validation."""
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -108,3 +109,21 @@ def test_hook_default_is_empty():
         assert availability.busy_from_bookings(["x"], clock.now(), clock.now()) == {}
     finally:
         availability._provider[:] = saved
+
+
+def test_rescheduled_booking_is_not_held_by_its_own_calendar_copy(frozen_clock, offer_with_staff):
+    from types import SimpleNamespace
+
+    from jasa.calendars.models import BusyInterval, CalendarConnection
+
+    offer, staff = offer_with_staff
+    conn = CalendarConnection.objects.create(workspace=offer.workspace, membership=staff, kind="google", name="g")
+    start = dt.datetime(2026, 12, 3, 9, tzinfo=JKT)
+    BusyInterval.objects.create(workspace=offer.workspace, connection=conn, membership=staff,
+                                start=start, end=start + dt.timedelta(hours=1))
+    day = dt.date(2026, 12, 3)
+    assert hours(availability.available_slots(offer, day, day, JKT)) == ["03 10:00", "03 11:00"]
+    moving = SimpleNamespace(pk=uuid.uuid4(), staff_id=staff.pk, start_at=start, end_at=start + dt.timedelta(hours=1))
+    assert hours(availability.available_slots(offer, day, day, JKT, exclude_booking=moving)) == [
+        "03 09:00", "03 10:00", "03 11:00"]
+    assert availability.slot_is_free(offer, staff, start, exclude_booking=moving)
