@@ -9,10 +9,11 @@ jasa's IDR minor unit (exponent 0), so the integer passes through unchanged; oth
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -170,7 +171,8 @@ class MidtransGateway:
             body["callbacks"] = {"finish": request.return_url}
         if request.expires_in_seconds:
             body["expiry"] = {"unit": "minute", "duration": max(1, request.expires_in_seconds // 60)}
-        answer = self._call(self._with_notification(self._snap, request).create_transaction, body)
+        with _notify_to(self._snap, request.notification_url):
+            answer = self._call(self._snap.create_transaction, body)
         return GatewayPayment(
             gateway_reference=answer["token"],
             status=Status.REQUIRES_ACTION,
@@ -198,7 +200,8 @@ class MidtransGateway:
 
     def _charge(self, request: PaymentRequest, body: dict[str, Any]) -> GatewayPayment:
         try:
-            answer = self._call(self._with_notification(self._core, request).charge, body)
+            with _notify_to(self._core, request.notification_url):
+                answer = self._call(self._core.charge, body)
         except GatewayDeclined as exc:
             if exc.code == "406":
                 # Duplicate order_id: an earlier attempt with this reference reached Midtrans
@@ -284,12 +287,6 @@ class MidtransGateway:
             raise GatewayDeclined(f"Midtrans does not offer {method} here", code="unsupported_method")
         return method
 
-    def _with_notification(self, api, request: PaymentRequest):  # type: ignore[no-untyped-def]
-        """Midtrans takes the webhook URL per request in X-Override-Notification."""
-        headers = {"X-Override-Notification": request.notification_url} if request.notification_url else {}
-        api.api_config.custom_headers = headers
-        return api
-
     @staticmethod
     def _call(fn, *args):  # type: ignore[no-untyped-def]
         try:
@@ -335,6 +332,16 @@ class MidtransGateway:
             saved_method=saved,
             raw=dict(answer),
         )
+
+
+@contextlib.contextmanager
+def _notify_to(api: Any, url: str) -> Iterator[None]:
+    """Midtrans takes the webhook URL per request in X-Override-Notification; only creates carry it."""
+    api.api_config.custom_headers = {"X-Override-Notification": url} if url else {}
+    try:
+        yield
+    finally:
+        api.api_config.custom_headers = {}
 
 
 def signature(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:

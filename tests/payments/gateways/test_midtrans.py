@@ -304,3 +304,11 @@ def test_sandbox_flag_picks_midtrans_hosts(sandbox, core, snap):
     gw = MidtransGateway({"server_key": "k"}, sandbox=sandbox)
     assert gw._core.api_config.get_core_api_base_url() == core
     assert gw._snap.api_config.get_snap_base_url() == snap
+
+
+def test_only_creates_carry_the_notification_url(midtrans, fake_midtrans, make_request):
+    request = make_request(Method.QRIS)
+    midtrans.create_direct(request)
+    midtrans.get_status(request.reference)
+    assert "x-override-notification" in fake_midtrans.last("POST", "/v2/charge").headers
+    assert "x-override-notification" not in fake_midtrans.last("GET").headers
