@@ -1,4 +1,4 @@
-"""Queue tasks of notifications: thin, they call services."""
+"""Queue tasks of notifications: thin, they call services (and return None: see jasa.core.tasks)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from jasa.notifications import services
 
 
 @db_task()
-def deliver_message(message_id: str) -> str:
-    return services.outbox_deliver(message_id)
+def deliver_message(message_id: str) -> None:
+    services.outbox_deliver(message_id)
 
 
 @db_periodic_task(crontab(minute="*"))
-def outbox_sweep() -> int:
-    return services.outbox_sweep()
+def outbox_sweep() -> None:
+    services.outbox_sweep()
