@@ -134,7 +134,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'jasa.sqlite3'}")
+DATABASE_URL: str = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'jasa.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if TESTING else 60)}
 IS_SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
@@ -162,7 +162,7 @@ else:
     }
 
 # --- Queue (Huey) ----------------------------------------------------------------
-JASA_QUEUE_URL = env("JASA_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}")
+JASA_QUEUE_URL: str = env("JASA_QUEUE_URL") or f"sqlite:///{DATA_DIR / 'queue.sqlite3'}"
 from jasa.core.queue import huey_from_url  # noqa: E402
 
 HUEY = huey_from_url(JASA_QUEUE_URL, immediate=TESTING and not env_bool("JASA_QUEUE_REAL"))

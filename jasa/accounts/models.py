@@ -40,15 +40,15 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person who logs in: staff of one or more workspaces, or a client, or both. Email is the login."""
 
-    username = None  # type: ignore[assignment]
-    email = models.EmailField(_("email"), unique=True)
+    username = None  # type: ignore[assignment,misc]
+    email = models.EmailField(_("email"), unique=True)  # type: ignore[misc]
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="id")
     time_zone = models.CharField(max_length=64, default="Asia/Jakarta")
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()  # type: ignore[misc]
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     def __str__(self) -> str:
         return self.name or self.email

@@ -6,6 +6,7 @@ Each domain adds its part through :func:`demo_part` so this file does not grow w
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -45,7 +46,7 @@ def demo_load(refresh: bool = False, progress: Callable[[str], None] = print) ->
         refund_policy_id="Uang muka dikembalikan penuh bila dibatalkan paling lambat 24 jam sebelum sesi.",
         refund_policy_en="The deposit is refunded in full when you cancel at least 24 hours before the session.",
     )
-    people = {}
+    people: dict[str, Any] = {}
     staff_data = [
         (Role.OWNER, "owner@demo.jasa.local", "Ayu Lestari", None),
         (Role.ADMIN, "admin@demo.jasa.local", "Rudi Admin", None),

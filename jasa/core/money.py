@@ -81,7 +81,9 @@ class Money:
         # lets sum() start from 0
         if other == 0:
             return self
-        return self.__add__(other)  # type: ignore[arg-type]
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.__add__(other)
 
     def __sub__(self, other: Money) -> Money:
         return Money(self.amount - self._check(other).amount, self.currency)

@@ -217,7 +217,7 @@ def register(cls: type) -> type:
     return cls
 
 
-def gateway_class(name: str) -> type:
+def gateway_class(name: str) -> Any:
     _load_builtin()
     try:
         return _registry[name]
