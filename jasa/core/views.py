@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from jasa.core import heartbeat
@@ -79,7 +79,7 @@ CHECKS: dict[str, Callable[[], str]] = {
 
 
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, str] = {}
     for name, check in CHECKS.items():
         try:

@@ -22,8 +22,9 @@ from jasa.notifications.rendering import Rendered
 
 def _from_address(message: OutboxMessage) -> str:
     # The business's name, jasa's sending address (so SPF/DKIM of the deployment apply).
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((message.workspace.name, address)) if address else settings.DEFAULT_FROM_EMAIL
+    default = str(settings.DEFAULT_FROM_EMAIL)
+    _, address = parseaddr(default)
+    return formataddr((message.workspace.name, address)) if address else default
 
 
 def _attachment(item: dict) -> MIMEBase:

@@ -50,7 +50,7 @@ def send(message: OutboxMessage, rendered: Rendered) -> str:
     phone_id = settings.WHATSAPP_PHONE_NUMBER_ID
     if not token or not phone_id:
         raise DeliveryError("WhatsApp is not configured: set WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID")
-    url = f"{settings.WHATSAPP_API_URL.rstrip('/')}/{phone_id}/messages"
+    url = f"{str(settings.WHATSAPP_API_URL).rstrip('/')}/{phone_id}/messages"
     try:
         response = requests.post(
             url, json=payload(message, rendered), headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
