@@ -37,6 +37,9 @@ def test_signup_sends_verification_mail_in_the_visitors_language(client, smtp_se
     [msg] = smtp_server.wait_for(f"new-{lang}@example.test")
     assert word.lower() in (msg["Subject"] + smtp_server.text(msg)).lower()
     assert msg["Subject"].startswith("[jasa] ")
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.get(email=f"new-{lang}@example.test").language == lang
 
 
 @pytest.mark.django_db
