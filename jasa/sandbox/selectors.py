@@ -42,3 +42,37 @@ def fault_targets(user) -> list[tuple[str, SandboxMerchant | None]]:
         if can(membership, "gateways.manage"):
             targets.append((merchant.merchant_id, merchant))
     return targets
+
+
+def offered_methods(payment: SandboxPayment, workspace: Workspace | None) -> list[str]:
+    """What the checkout lists: the methods the request allowed, else those the business enabled for
+    the sandbox in jasa's gateway settings, else every method."""
+    from jasa.sandbox.methods import ALL_METHODS
+
+    if payment.allowed_methods:
+        return list(payment.allowed_methods)
+    if workspace is not None:
+        from jasa.payments.connect import account_for
+
+        account = account_for(workspace, "sandbox")
+        if account is not None and account.enabled_methods:
+            return [m for m in ALL_METHODS if m in account.enabled_methods]
+    return list(ALL_METHODS)
+
+
+def surcharge_of(payment: SandboxPayment, workspace: Workspace | None) -> int:
+    """The fee passed on to the client inside the amount: from the request's metadata, else from jasa's
+    own payment (the sandbox lives in jasa, so it may look, as a real gateway shows item details)."""
+    value = str(payment.metadata.get("surcharge_amount") or "")
+    if value.isdigit():
+        return int(value)
+    if workspace is None:
+        return 0
+    from jasa.payments.models import PaymentIntent
+
+    try:
+        pk = uuid.UUID(payment.reference)
+    except ValueError:
+        return 0
+    found = PaymentIntent.objects.filter(pk=pk, workspace=workspace).values_list("surcharge_amount", flat=True)
+    return int(found.first() or 0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from jasa.core import clock, jobs
 from jasa.sandbox import webhooks
@@ -26,3 +27,11 @@ def deliver_webhook(webhook_id: str, release: bool = False) -> str:
                       due_at=clock.now() + dt.timedelta(minutes=2 ** (attempts - 1)),
                       payload={"webhook": webhook_id})
         return "retry"
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def expire_due_payments() -> int:
+    """The sweep behind the per-payment expiry jobs: catches any payment whose job was lost."""
+    from jasa.sandbox.services import payments_expire_due
+
+    return payments_expire_due()

@@ -23,7 +23,7 @@ from jasa.payments.gateways.base import Method
 from jasa.sandbox import methods, services
 from jasa.sandbox.faults import ApiError
 from jasa.sandbox.models import SandboxFaults, SandboxPayment
-from jasa.sandbox.selectors import fault_targets, payment_by_ref, workspace_of
+from jasa.sandbox.selectors import fault_targets, offered_methods, payment_by_ref, surcharge_of, workspace_of
 
 
 def _payment_or_404(ref: str) -> SandboxPayment:
@@ -39,13 +39,13 @@ def checkout(request, ref: str):
     workspace = workspace_of(payment)
     request.workspace = workspace  # the business's name and colour on the gateway page
     lang = get_language() or "id"
-    offered = payment.allowed_methods or methods.ALL_METHODS
-    surcharge = payment.metadata.get("surcharge_amount")
+    offered = offered_methods(payment, workspace)
+    surcharge = surcharge_of(payment, workspace)
     context = {
         "payment": payment,
         "workspace": workspace,
         "amount": payment.amount.format(lang),
-        "surcharge": Money(int(surcharge), payment.currency).format(lang) if str(surcharge or "").isdigit() else "",
+        "surcharge": Money(surcharge, payment.currency).format(lang) if surcharge else "",
         "refund_policy": workspace.text("refund_policy", lang) if workspace else "",
         "groups": _method_groups(offered),
         "method_label": methods.LABELS.get(Method(payment.method), "") if payment.method else "",
@@ -90,7 +90,14 @@ def _api_message(exc: ApiError) -> str:
 
 @require_POST
 def choose_method(request, ref: str):
-    return _act(request, ref, lambda p: services.payment_choose_method(p.pk, request.POST.get("method", "")))
+    method = request.POST.get("method", "")
+
+    def choose(payment):
+        if method not in offered_methods(payment, workspace_of(payment)):
+            raise ApiError(400, "method_not_allowed", "this method is not offered for this payment")
+        services.payment_choose_method(payment.pk, method)
+
+    return _act(request, ref, choose)
 
 
 class CardForm(forms.Form):

@@ -132,3 +132,32 @@ def test_portal_lists_the_clients_receipts(client, invoice, workspace_factory, i
     stranger = invoice.client.user.__class__.objects.create_user(email="other@example.test")
     client.force_login(stranger)
     assert receipt.number not in client.get(url).content.decode()
+
+
+def test_checkout_lists_the_methods_the_business_enabled(client, invoice, merchant):
+    from jasa.payments.services_config import gateway_account_save
+
+    gateway_account_save(workspace=invoice.workspace, gateway="sandbox", credentials=merchant.credentials,
+                         is_default=True, enabled_methods=["card", "va_bca"])
+    token = pay_token(invoice)
+    pay_page = client.get(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}").content.decode()
+    assert 'value="va_bca"' in pay_page and 'value="qris"' not in pay_page
+    response = client.post(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}", {"method": ""})
+    checkout = _path(response["Location"])
+    page = client.get(checkout).content.decode()
+    assert 'value="card"' in page and 'value="va_bca"' in page and 'value="qris"' not in page
+    client.post(checkout + "method/", {"method": "qris"})
+    assert SandboxPayment.objects.get().method == ""
+
+
+def test_checkout_shows_a_passed_on_fee(client, invoice, merchant):
+    from jasa.payments.services_config import gateway_account_save
+
+    gateway_account_save(workspace=invoice.workspace, gateway="sandbox", credentials=merchant.credentials,
+                         is_default=True, fee_bearer="pass_on")
+    token = pay_token(invoice)
+    response = client.post(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}", {"method": "va_bca"})
+    payment = PaymentIntent.objects.get(invoice=invoice)
+    assert payment.surcharge_amount > 0
+    page = client.get(_path(response["Location"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"IDR {payment.surcharge_amount:,}" in page and "service fee" in page
