@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 
 from django.db.models import Count, QuerySet, Sum
@@ -20,13 +21,23 @@ def busy_intervals(staff_ids, start: dt.datetime, end: dt.datetime, exclude_book
                                 block_end__gt=start)
     # A lapsed hold no longer blocks, even before the sweep or the next hold expires it.
     qs = qs.exclude(status=BookingStatus.AWAITING_DEPOSIT, hold_expires_at__lte=now)
-    if exclude_booking is not None:
-        qs = qs.exclude(pk=getattr(exclude_booking, "pk", exclude_booking))
+    excluded = _uuid(getattr(exclude_booking, "pk", exclude_booking))
+    if excluded is not None:
+        qs = qs.exclude(pk=excluded)
     out: dict[str, list[Interval]] = defaultdict(list)
     for staff_id, start_at, block_start, block_end in qs.values_list("staff_id", "start_at", "block_start",
                                                                       "block_end"):
         out[str(staff_id)].append(Interval(block_start, block_end, booking_start=start_at))
     return dict(out)
+
+
+def _uuid(value) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def bookings_for_workspace(workspace, membership=None, *, own_only: bool = False) -> QuerySet[Booking]:

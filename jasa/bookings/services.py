@@ -559,7 +559,7 @@ def booking_reschedule(*, booking: Booking, start: dt.datetime, by: str = "clien
         )
     if start == booking.start_at:
         return booking
-    if not slot_is_free(booking.offer, booking.staff, start, exclude_booking=booking.pk):
+    if not slot_is_free(booking.offer, booking.staff, start, exclude_booking=booking):
         raise _taken()
     Membership.objects.select_for_update().filter(pk=booking.staff_id).first()
     _expire_lapsed_holds(booking.staff_id, clock.now())

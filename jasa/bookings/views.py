@@ -297,7 +297,7 @@ def reschedule(request, signed: str):
             return redirect("bookings:manage", signed=signed)
     month = _month(request, tz)
     staff_id = str(booking.staff_id)
-    cal = _calendar_context(booking.offer, tz_name, tz, month, None, exclude_booking=booking.pk, staff_id=staff_id)
+    cal = _calendar_context(booking.offer, tz_name, tz, month, None, exclude_booking=booking, staff_id=staff_id)
     selected = cal["first_free"]
     if request.GET.get("date"):
         try:
@@ -307,7 +307,7 @@ def reschedule(request, signed: str):
     for week in cal["weeks"]:
         for d in week:
             d["selected"] = d["date"] == selected
-    slots = _day_slots(booking.offer, tz, selected, exclude_booking=booking.pk, staff_id=staff_id) if selected else []
+    slots = _day_slots(booking.offer, tz, selected, exclude_booking=booking, staff_id=staff_id) if selected else []
     ctx.update(cal)
     ctx.update({"selected": selected, "slots": slots, "mode": "reschedule", "zones": _zones(tz_name),
                 "tz": tz_name})
