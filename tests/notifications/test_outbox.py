@@ -220,3 +220,29 @@ def test_sms_without_a_provider_fails_clearly(settings, workspace, django_captur
     message = _send(django_capture_on_commit_callbacks, workspace=workspace, channel="sms", recipient="081234567890")
     assert message.status == OutboxMessage.FAILED
     assert "no SMS provider configured" in message.last_error
+
+
+def _reminder_handler(job):
+    from jasa.accounts.models import Workspace
+
+    notify(workspace=Workspace.objects.get(pk=job.payload["workspace"]), channel="email",
+           recipient=job.payload["to"], template="notifications.test", context={"recipient_name": "Sari"},
+           dedupe_key=f"{job.key}:mail")
+    if job.payload.get("fail"):
+        raise RuntimeError("the handler failed after notify")
+
+
+def test_notify_from_a_job_handler_sends_only_when_the_job_commits(
+    smtp_server, workspace, frozen_clock, django_capture_on_commit_callbacks
+):
+    from jasa.core import jobs
+
+    jobs.handler("test.notify")(_reminder_handler)
+    payload = {"workspace": str(workspace.pk), "to": "h@example.test"}
+    jobs.schedule("test.notify", key="remind:fail", due_at=clock.now(), payload={**payload, "fail": True})
+    jobs.schedule("test.notify", key="remind:ok", due_at=clock.now(), payload=payload)
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.sweep(enqueue=jobs.run)
+    assert not OutboxMessage.objects.filter(dedupe_key="remind:fail:mail").exists()  # rolled back with the job
+    assert OutboxMessage.objects.get(dedupe_key="remind:ok:mail").status == OutboxMessage.SENT
+    assert len(smtp_server.wait_for("h@example.test")) == 1
