@@ -108,8 +108,10 @@ def pay(request, invoice_id):
         return _start(request, invoice, token)
     context = _invoice_context(invoice)
     gateway, groups = _method_choices(invoice)
+    open_payments = PaymentIntent.objects.filter(invoice=invoice, status__in=PENDING_STATUSES).order_by("-created_at")
     context.update(groups=groups, gateway=gateway, token=token, attempt=uuid.uuid4().hex,
-                   can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"])
+                   can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"],
+                   open_payments=[(p, _status_path(invoice, p, token)) for p in open_payments[:5]])
     return render(request, "payments/client/pay.html", context)
 
 

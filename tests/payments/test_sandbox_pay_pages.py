@@ -55,6 +55,7 @@ def test_va_payment_from_pay_page_to_receipt(client, invoice):
     payment = PaymentIntent.objects.get(invoice=invoice)
     assert payment.status == Status.REQUIRES_ACTION and payment.next_action["va_number"]
     status_url = reverse("payments:pay_status", args=[invoice.pk, payment.pk]) + f"?t={token}"
+    assert status_url in client.get(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}").content.decode()
     poll = client.get(reverse("payments:pay_status_poll", args=[invoice.pk, payment.pk]) + f"?t={token}")
     assert 'hx-trigger="every 2s"' in poll.content.decode()
 
