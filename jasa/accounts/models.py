@@ -58,7 +58,7 @@ TIME_ZONE_CHOICES = [(z, z) for z in sorted(zoneinfo.available_timezones()) if "
 slug_validator = RegexValidator(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", _("Use lowercase letters, digits and hyphens."))
 RESERVED_SLUGS = {
     "admin", "api", "accounts", "dashboard", "portal", "static", "media", "webhooks", "healthz",
-    "i18n", "sandbox", "pay", "checkout", "receipts", "invoices", "b", "s", "p", "new", "ical",
+    "i18n", "sandbox", "pay", "checkout", "receipts", "invoices", "b", "s", "p", "new", "ical", "invite",
 }
 
 
