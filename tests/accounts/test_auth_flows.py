@@ -8,6 +8,8 @@ import re
 import pytest
 from django.core.cache import cache
 
+from jasa.accounts.services import apikey_create
+
 PASSWORD = "kuat-sekali-2026!"
 
 
@@ -154,3 +156,16 @@ def test_totp_mfa_is_reachable_and_then_required_at_login(client, user_factory):
     response = client.post("/accounts/login/", {"login": user.email, "password": "pw-secret-123"})
     assert response.status_code == 302 and "/2fa/authenticate/" in response["Location"]
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/admin/accounts/user/", "/admin/accounts/workspace/", "/admin/accounts/apikey/",
+                                 "/admin/accounts/invitation/"])
+def test_admin_pages_for_operators(client, workspace, user_factory, url):
+    boss = user_factory(email="op@example.test")
+    boss.is_staff = boss.is_superuser = True
+    boss.save()
+    apikey_create(workspace=workspace, name="k")
+    client.force_login(boss)
+    response = client.get(url)
+    assert response.status_code == 200
