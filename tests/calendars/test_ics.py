@@ -191,3 +191,24 @@ def test_credentials_are_encrypted_at_rest(db, staff, settings):
     settings.JASA_ENCRYPTION_KEY = "another passphrase"
     with pytest.raises(RuntimeError, match="encryption key"):
         CalendarConnection.objects.get(pk=conn.pk).credentials  # noqa: B018
+
+
+def test_redirects_are_followed_and_internal_addresses_refused_in_production(db, staff, fake_http, settings):
+    state = {"seen": []}
+    _feed_server(fake_http, state)
+
+    @fake_http.route("GET", "/moved.ics")
+    def _moved(req):
+        return 301, {"Location": "/cal.ics"}, b""
+
+    clock.freeze(dt.datetime(2026, 10, 10, 1, tzinfo=UTC))
+    conn = services.connection_create(membership=staff, kind="ics", name="Moved", url=f"{fake_http.url}/moved.ics")
+    services.connection_sync(conn.pk)
+    conn.refresh_from_db()
+    assert conn.last_error == "" and BusyInterval.objects.filter(connection=conn).count() == 4
+
+    settings.JASA_CALENDAR_ALLOW_PRIVATE_URLS = False  # what production does by default
+    services.connection_sync(conn.pk)
+    conn.refresh_from_db()
+    assert "inside the server's own network" in conn.last_error
+    assert len(state["seen"]) == 1  # refused before any request went out

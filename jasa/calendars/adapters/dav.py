@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from jasa.calendars.adapters.base import CalendarError, FetchResult, WrittenEvent
 from jasa.calendars.ical import booking_event, busy_from_ical, calendar_of
+from jasa.calendars.netcheck import check_public_url
 from jasa.core import clock
 
 TIMEOUT = 20
@@ -23,6 +24,7 @@ DAV_ERRORS = (caldav_error.DAVError, OSError, ValueError)
 
 
 def _client(connection) -> caldav.DAVClient:
+    check_public_url(connection.url)
     creds = connection.credentials
     return caldav.DAVClient(
         url=connection.url, username=creds.get("username") or None, password=creds.get("password") or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import requests
@@ -10,9 +11,27 @@ from django.utils.translation import gettext as _
 
 from jasa.calendars.adapters.base import CalendarError, FetchResult
 from jasa.calendars.ical import busy_from_ical
+from jasa.calendars.netcheck import check_public_url
 
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT = 20
+MAX_REDIRECTS = 5
+
+
+def _get(url: str, headers: dict) -> requests.Response:
+    """GET following up to five redirects, checking every address it is sent to."""
+    for _hop in range(MAX_REDIRECTS + 1):
+        check_public_url(url)
+        try:
+            response = requests.get(url, headers=headers, timeout=TIMEOUT, stream=True, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise CalendarError(
+                _("The feed could not be reached (%(error)s).") % {"error": exc.__class__.__name__}) from exc
+        if not response.is_redirect:
+            return response
+        response.close()
+        url = urljoin(url, response.headers["Location"])
+    raise CalendarError(_("The feed redirects too often."))
 
 
 class IcsAdapter:
@@ -22,11 +41,7 @@ class IcsAdapter:
             headers["If-None-Match"] = connection.etag
         if connection.last_modified:
             headers["If-Modified-Since"] = connection.last_modified
-        url = connection.url.replace("webcal://", "https://", 1)
-        try:
-            response = requests.get(url, headers=headers, timeout=TIMEOUT, stream=True)
-        except requests.RequestException as exc:
-            raise CalendarError(_("The feed could not be reached (%(error)s).") % {"error": exc.__class__.__name__}) from exc
+        response = _get(connection.url.replace("webcal://", "https://", 1), headers)
         with response:
             if response.status_code == 304:
                 return FetchResult(not_modified=True, etag=connection.etag, last_modified=connection.last_modified)
