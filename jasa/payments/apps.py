@@ -6,4 +6,10 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from jasa.payments import tasks  # noqa: F401  (registers queue tasks)
+        from jasa.payments.connect import forget_verifiers
+
+        post_save.connect(forget_verifiers, sender="payments.GatewayAccount", dispatch_uid="payments-verifiers-save")
+        post_delete.connect(forget_verifiers, sender="payments.GatewayAccount", dispatch_uid="payments-verifiers-del")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from jasa.core.errors import ValidationError
@@ -42,23 +44,41 @@ def gateway_for(workspace, name: str) -> Gateway:
     return cls(account.credentials, sandbox=account.sandbox)
 
 
-def webhook_verifiers(name: str) -> list[Gateway]:
-    """Adapters that may verify a webhook for ``name``: one per enabled account with its own credentials
-    (their secrets differ), plus a credential-less one for the sandbox."""
+# Decrypting every account's credentials (and even one query) per webhook would dominate ingestion,
+# so each process keeps the adapters for VERIFIER_TTL seconds, and drops them at once when a
+# GatewayAccount of this process changes (see signals below). Tests use no cache.
+VERIFIER_TTL = 0.0 if getattr(settings, "TESTING", False) else 5.0
+_verifier_cache: dict[tuple[str, str], tuple[float, list[Gateway]]] = {}
+
+
+def webhook_verifiers(name: str, account_id: str = "") -> list[Gateway]:
+    """Adapters that may verify a webhook for ``name``: the one account named in the URL, or one per
+    enabled account (their secrets differ) plus a credential-less one for the sandbox."""
+    hit = _verifier_cache.get((name, account_id))
+    if hit is not None and time.monotonic() - hit[0] < VERIFIER_TTL:
+        return hit[1]
     from jasa.payments.models import GatewayAccount
 
     cls = gateway_class(name)
+    accounts = GatewayAccount.objects.filter(gateway=name, enabled=True).order_by("created_at")
+    if account_id:
+        accounts = accounts.filter(pk=account_id)
     out: list[Gateway] = []
     seen: set[str] = set()
-    for account in GatewayAccount.objects.filter(gateway=name, enabled=True).order_by("created_at"):
-        fingerprint = account.credentials_encrypted and repr(sorted(account.credentials.items()))
-        if fingerprint in seen:
+    for account in accounts:
+        creds = repr(sorted(account.credentials.items()))
+        if creds in seen:
             continue
-        seen.add(fingerprint)
+        seen.add(creds)
         out.append(cls(account.credentials, sandbox=account.sandbox))
-    if not out or name == SANDBOX and "" not in seen:
+    if not account_id and (not out or name == SANDBOX):
         out.append(cls({}, sandbox=True))
+    _verifier_cache[(name, account_id)] = (time.monotonic(), out)
     return out
+
+
+def forget_verifiers(**_kwargs) -> None:
+    _verifier_cache.clear()
 
 
 def notification_url(name: str) -> str:

@@ -8,6 +8,7 @@ from jasa.payments import views_client, views_public
 app_name = "payments"
 urlpatterns: list = [
     path("webhooks/<slug:gateway>", views_public.webhook, name="webhook"),
+    path("webhooks/<slug:gateway>/<uuid:account>", views_public.webhook, name="webhook_account"),
     path("receipts/<uuid:receipt_id>/", views_public.receipt_view, name="receipt"),
     path("receipts/<uuid:receipt_id>/pdf/", views_public.receipt_pdf_view, name="receipt_pdf"),
     # the client's pay page, status after the gateway, and receipts (views_client)

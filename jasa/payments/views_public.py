@@ -22,12 +22,13 @@ MAX_WEBHOOK_BYTES = 256 * 1024
 
 @csrf_exempt
 @require_POST
-def webhook(request, gateway: str):
+def webhook(request, gateway: str, account=None):
     """Verify, store once, queue the re-read, answer fast. Forged/stale/malformed: 4xx, nothing changes."""
     if len(request.body) > MAX_WEBHOOK_BYTES:
         return JsonResponse({"detail": "body too large"}, status=413)
     try:
-        event = webhook_receive(gateway, dict(request.headers), request.body)
+        event = webhook_receive(gateway, dict(request.headers), request.body,
+                                account_id=str(account) if account else "")
     except LookupError:
         return JsonResponse({"detail": f"unknown gateway {gateway}"}, status=404)
     except WebhookRejected as exc:

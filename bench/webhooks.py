@@ -1,0 +1,218 @@
+"""Webhook ingestion benchmark (issue 3, section 6).
+
+Starts gunicorn (2 worker processes) on PostgreSQL with the real URL configuration, then drives
+``POST /webhooks/sandbox`` with correctly signed sandbox notifications (10 % of them duplicates of
+earlier ones) from an asyncio client, and compares with a trivial JSON view (``/bench/ping``, only
+mounted when JASA_BENCH is set) on the same server. Afterwards it checks that none was lost: every
+distinct event id is stored exactly once and every request got a 2xx.
+
+    .venv/bin/python bench/webhooks.py [--seconds 8] [--concurrency 16] [--database-url URL]
+
+Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432/jasa_bench_webhooks, created if
+missing) and Redis for the queue (default redis://127.0.0.1:6379/3; tasks are enqueued, not run).
+Prints the figures and saves them to bench/results/webhooks.json. One run takes < 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results" / "webhooks.json"
+
+
+def _env(args) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": args.database_url,
+        "JASA_QUEUE_URL": args.queue_url,
+        "REDIS_URL": args.queue_url,
+        "JASA_BENCH": "1",
+        "DEBUG": "0",
+        "LOG_LEVEL": "ERROR",
+        "JASA_DATA_DIR": str(ROOT / ".jasa-bench"),
+        "SECRET_KEY": env.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789"),
+        "DJANGO_SETTINGS_MODULE": "jasa.settings",
+    })
+    env.pop("JASA_TESTING", None)
+    return env
+
+
+def _prepare_database(args, env) -> None:
+    import psycopg
+
+    base, name = args.database_url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-c", (
+        "import django; django.setup();"
+        "from jasa.payments.models import WebhookEvent; WebhookEvent.objects.filter(gateway='sandbox').delete()"
+    )], cwd=ROOT, env=env, check=True)
+
+
+def _signed_requests(env, total: int, host: str) -> tuple[list[bytes], list[str]]:
+    """Returns the raw requests and, for each, the event id it carries."""
+    # Raw HTTP requests, signed the way the sandbox gateway signs; 10 % repeat an earlier event.
+    for key, value in env.items():
+        os.environ[key] = value
+    import django
+
+    django.setup()
+    from jasa.payments.gateways.sandbox import (
+        EVENT_HEADER,
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        SandboxGateway,
+    )
+    from jasa.sandbox.webhooks import sign
+
+    gateway = SandboxGateway({})
+    now = int(time.time())
+    originals: list[tuple[bytes, str]] = []
+    ids: list[str] = []
+    out: list[bytes] = []
+    rng = random.Random(7)
+    for i in range(total):
+        if i >= 100 and i % 10 == 0:
+            raw, event_id = originals[rng.randrange(0, len(originals) - 50)]  # repeat an earlier event
+            out.append(raw)
+            ids.append(event_id)
+            continue
+        event_id = f"evt_{uuid.uuid4().hex}"
+        body = json.dumps({
+            "event_id": event_id, "sent_at": now, "type": "payment.updated", "merchant_id": gateway.merchant_id,
+            "data": {"reference": str(uuid.uuid4()), "status": "paid", "gross_amount": 150000},
+        }).encode()
+        head = (
+            f"POST /webhooks/sandbox HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{SIGNATURE_HEADER}: {sign(gateway.secret_key, body)}\r\n"
+            f"{EVENT_HEADER}: {event_id}\r\n{TIMESTAMP_HEADER}: {now}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        originals.append((head + body, event_id))
+        ids.append(event_id)
+        out.append(head + body)
+    return out, ids
+
+
+async def _drive(port: int, requests: list[bytes], seconds: float, concurrency: int) -> dict:
+    """Send requests in order from ``concurrency`` connections-at-a-time until the time is up."""
+    statuses: dict[int, int] = {}
+    sent = 0
+    cursor = 0
+    deadline = time.perf_counter() + seconds
+
+    async def one(raw: bytes) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(raw)
+        await writer.drain()
+        data = await reader.read()
+        writer.close()
+        code = int(data[9:12]) if data[:5] == b"HTTP/" else 0
+        statuses[code] = statuses.get(code, 0) + 1
+
+    async def client() -> None:
+        nonlocal cursor, sent
+        while time.perf_counter() < deadline and cursor < len(requests):
+            raw = requests[cursor]
+            cursor += 1
+            await one(raw)
+            sent += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    return {"requests": sent, "seconds": round(elapsed, 2), "per_second": round(sent / elapsed, 1),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per endpoint")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1 = sync workers)")
+    parser.add_argument("--port", type=int, default=18733)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/jasa_bench_webhooks")
+    parser.add_argument("--queue-url", default="redis://127.0.0.1:6379/3")
+    args = parser.parse_args()
+    env = _env(args)
+    Path(env["JASA_DATA_DIR"]).mkdir(exist_ok=True)
+    _prepare_database(args, env)
+    requests, ids = _signed_requests(env, total=int(args.seconds * 3000) + 2000, host=f"127.0.0.1:{args.port}")
+    ping = f"GET /bench/ping HTTP/1.1\r\nHost: 127.0.0.1:{args.port}\r\nConnection: close\r\n\r\n".encode()
+
+    cmd = [sys.executable, "-m", "gunicorn", "jasa.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
+           "--workers", str(args.workers), "--no-control-socket", "--log-level", "warning",
+           "--backlog", "2048"]
+    if args.threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        _wait_listening(args.port, server)
+        asyncio.run(_drive(args.port, [ping] * 400, 1.0, args.concurrency))  # warm both workers up
+        trivial = asyncio.run(_drive(args.port, [ping] * 10**6, args.seconds, args.concurrency))
+        hooks = asyncio.run(_drive(args.port, requests, args.seconds, args.concurrency))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+    from jasa.payments.models import WebhookEvent
+
+    sent_unique = set(ids[: hooks["requests"]])  # requests go out in list order
+    stored = set(WebhookEvent.objects.filter(gateway="sandbox").values_list("event_id", flat=True))
+    non_2xx = sum(v for k, v in hooks["statuses"].items() if not k.startswith("2"))
+    lost = len(sent_unique - stored)
+    result = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "server": {"gunicorn_workers": args.workers, "threads": args.threads, "database": "postgresql",
+                   "queue": args.queue_url.split("://")[0]},
+        "concurrency": args.concurrency,
+        "trivial_json": trivial,
+        "webhooks": {**hooks, "unique_events": len(sent_unique), "duplicates_sent": hooks["requests"] - len(sent_unique),
+                     "stored": len(stored), "lost": lost, "non_2xx": non_2xx},
+        "ratio_to_trivial": round(hooks["per_second"] / trivial["per_second"], 3) if trivial["per_second"] else None,
+        "targets": {"per_second_at_least": 500, "ratio_at_least": 0.5},
+    }
+    result["ok"] = (lost == 0 and non_2xx == 0 and len(stored) == len(sent_unique)
+                    and hooks["per_second"] >= 500 and (result["ratio_to_trivial"] or 0) >= 0.5)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"trivial JSON view : {trivial['per_second']:>8.1f} req/s  ({trivial['requests']} in {trivial['seconds']} s)")
+    print(f"verified webhooks : {hooks['per_second']:>8.1f} req/s  ({hooks['requests']} in {hooks['seconds']} s, "
+          f"{result['webhooks']['duplicates_sent']} duplicates)")
+    print(f"ratio             : {result['ratio_to_trivial']}  (target >= 0.5, and >= 500/s)")
+    print(f"stored {len(stored)} of {len(sent_unique)} distinct events; lost {lost}; non-2xx {non_2xx}")
+    print(f"saved {RESULTS.relative_to(ROOT)}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
