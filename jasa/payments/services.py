@@ -20,8 +20,8 @@ chosen on the gateway's page) carries no surcharge.
 from __future__ import annotations
 
 import dataclasses
-import json
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
