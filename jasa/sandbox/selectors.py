@@ -76,3 +76,14 @@ def surcharge_of(payment: SandboxPayment, workspace: Workspace | None) -> int:
         return 0
     found = PaymentIntent.objects.filter(pk=pk, workspace=workspace).values_list("surcharge_amount", flat=True)
     return int(found.first() or 0)
+
+
+def payment_by_instrument(code: str) -> SandboxPayment | None:
+    """The open test-mode payment a VA number, store code or QRIS payload belongs to."""
+    code = code.strip()
+    digits = code.replace(" ", "")
+    if not code:
+        return None
+    open_payments = SandboxPayment.objects.filter(status=SandboxPayment.PENDING, livemode=False)
+    return (open_payments.filter(va_number=digits).first() or open_payments.filter(store_code=digits).first()
+            or open_payments.filter(qr_string=code).first())

@@ -11,5 +11,6 @@ urlpatterns = [
     path("sandbox/checkout/<str:ref>/ewallet/", views.ewallet, name="ewallet"),
     path("sandbox/checkout/<str:ref>/simulate/", views.simulate, name="simulate"),
     path("sandbox/qr/<str:ref>.png", views.qr_png, name="qr"),
+    path("sandbox/simulator/", views.simulator, name="simulator"),
     path("sandbox/faults/", views.faults, name="faults"),
 ]

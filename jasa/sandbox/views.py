@@ -23,7 +23,14 @@ from jasa.payments.gateways.base import Method
 from jasa.sandbox import methods, services
 from jasa.sandbox.faults import ApiError
 from jasa.sandbox.models import SandboxFaults, SandboxPayment
-from jasa.sandbox.selectors import fault_targets, offered_methods, payment_by_ref, surcharge_of, workspace_of
+from jasa.sandbox.selectors import (
+    fault_targets,
+    offered_methods,
+    payment_by_instrument,
+    payment_by_ref,
+    surcharge_of,
+    workspace_of,
+)
 
 
 def _payment_or_404(ref: str) -> SandboxPayment:
@@ -139,6 +146,29 @@ def ewallet(request, ref: str):
 @require_POST
 def simulate(request, ref: str):
     return _act(request, ref, lambda p: services.payment_simulate(p.pk))
+
+
+class SimulatorForm(forms.Form):
+    code = forms.CharField(max_length=500, strip=True)
+
+
+def simulator(request):
+    """The sandbox's payment simulator: pay a VA number, a store payment code or a QRIS payload by
+    typing it, as a bank app, a cashier or a QR scanner would (test mode payments only)."""
+    form = SimulatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        payment = payment_by_instrument(form.cleaned_data["code"])
+        if payment is None:
+            messages.error(request, _("No open test payment has this number or code."))
+        else:
+            try:
+                services.payment_simulate(payment.pk)
+            except ApiError as exc:
+                messages.error(request, _api_message(exc))
+            else:
+                messages.success(request, _("Paid: %(amount)s.") % {"amount": payment.amount.format(get_language())})
+                return redirect("sandbox:simulator")
+    return render(request, "sandbox/simulator.html", {"form": form})
 
 
 def qr_png(request, ref: str):

@@ -145,3 +145,31 @@ def test_demo_workspace_pays_through_the_sandbox_with_every_method(db):
     adapter = gateway_for(workspace, "sandbox")
     assert isinstance(adapter, SandboxGateway) and adapter.merchant_id == f"ws_{workspace.pk.hex}"
     assert adapter.test_connection()
+
+
+@pytest.mark.parametrize("method", [Method.VA_PERMATA, Method.INDOMARET, Method.QRIS])
+def test_simulator_pays_by_number_code_or_payload(client, gateway, make_request, method):
+    request = make_request(method=method)
+    action = gateway.create_direct(request).next_action
+    code = action.va_number or action.store_code or action.qr_string
+    url = reverse("sandbox:simulator")
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"code": code}, follow=True)
+    assert response.status_code == 200
+    assert gateway.get_status(request.reference).status is Status.SUCCEEDED
+    again = client.post(url, {"code": code}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No open test payment" in again
+
+
+def test_card_number_is_kept_nowhere(client, checkout):
+    from django.core import serializers
+
+    from jasa.core.models import AuditEntry
+    from jasa.sandbox.models import SandboxWebhook
+
+    client.post(_url("card", checkout), {"number": "4000 0000 0000 3220", "expiry": "12/30", "cvc": "987"})
+    client.post(_url("otp", checkout), {"otp": "112233"})
+    dump = serializers.serialize("json", [*SandboxPayment.objects.all(), *AuditEntry.objects.all(),
+                                          *SandboxWebhook.objects.all()])
+    assert "4000000000003220" not in dump and "4000 0000 0000 3220" not in dump  # nor the CVC: no field holds it
+    assert '"card_last4": "3220"' in dump
