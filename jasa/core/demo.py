@@ -12,6 +12,8 @@ from django.db import transaction
 
 DEMO_PASSWORD = "demo-password-123"
 DEMO_SLUG = "demo"
+# The two staff members shown on the public page /demo/.
+DEMO_HEADLINES = {"owner": "Pendiri & konsultan strategi merek", "staff": "Konsultan bisnis digital"}
 
 _parts: list[tuple[int, Callable]] = []
 
@@ -69,7 +71,7 @@ def demo_load(refresh: bool = False, progress: Callable[[str], None] = print) ->
         )
         StaffProfile.objects.create(
             workspace=ws, membership=membership, display_name=name, is_public=public, bio_id=bio_id, bio_en=bio_en,
-            years_experience=years, certifications=certs, languages=["id", "en"], headline="Konsultan" if public else "",
+            years_experience=years, certifications=certs, languages=["id", "en"], headline=DEMO_HEADLINES.get(role, ""),
         )
         people[role] = user
     client_user = User.objects.filter(email="client@demo.jasa.local").first() or User.objects.create_user(

@@ -143,3 +143,4 @@ def test_demo_public_page_shows_two_staff_with_bios_and_credentials(client):
     assert html.count('class="staff-card"') >= 2
     assert "Digital business consultant" in html and "Certified Scrum Master" in html
     assert "Studio founder" in html and "Certified Digital Marketer" in html
+    assert "Konsultan bisnis digital" in html
