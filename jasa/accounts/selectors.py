@@ -73,3 +73,15 @@ def audit_entries(workspace: Workspace) -> QuerySet[AuditEntry]:
 def client_records(user) -> QuerySet[Client]:
     """The user's client records, one per workspace they bought from (the portal)."""
     return Client.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
+
+
+def invitations_for_user(user) -> QuerySet[Invitation]:
+    """Open invitations sent to any of the user's verified addresses (shown on their home page)."""
+    from allauth.account.models import EmailAddress
+
+    emails = {user.email.lower()} | {
+        e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    }
+    return Invitation.objects.select_related("workspace").filter(
+        email__in=emails, accepted_at__isnull=True, expires_at__gt=clock.now()
+    ).exclude(workspace__memberships__user=user, workspace__memberships__is_active=True)

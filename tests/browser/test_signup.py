@@ -84,7 +84,9 @@ def test_sign_up_create_workspace_invite_and_accept(live_server, page, browser, 
         invitee.get_by_role("button", name="Daftar").click()
         _sign_up_and_verify(invitee, base, smtp_server, staff_email, start="")
         _log_in(invitee, base, staff_email)
-        invitee.goto(invite_url)
+        # after logging in, the home page offers the invitation sent to this address
+        invitee.goto(base + "/")
+        expect(invitee.get_by_text("Konsultan Sejahtera mengundang Anda sebagai Staf.")).to_be_visible()
         with invitee.expect_navigation():
             invitee.get_by_role("button", name="Terima undangan").click()
         expect(invitee).to_have_url(base + "/dashboard/sejahtera/")

@@ -144,3 +144,18 @@ def test_demo_public_page_shows_two_staff_with_bios_and_credentials(client):
     assert "Digital business consultant" in html and "Certified Scrum Master" in html
     assert "Studio founder" in html and "Certified Digital Marketer" in html
     assert "Konsultan bisnis digital" in html
+
+
+@pytest.mark.django_db
+def test_home_offers_open_invitations_to_my_address(client, workspace, user_factory):
+    from jasa.accounts.services import invitation_create
+
+    invitation = invitation_create(workspace=workspace, email="tamu@example.test", role="finance",
+                                   invited_by=workspace.memberships.get(role="owner").user)
+    guest = user_factory(email="tamu@example.test")
+    client.force_login(guest)
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert f"/invite/{invitation.token}/" in html and f"{workspace.name} invites you as Finance." in html
+    client.post(f"/invite/{invitation.token}/")
+    assert client.get("/")["Location"] == f"/dashboard/{workspace.slug}/"  # one workspace, no invitations left
