@@ -52,6 +52,14 @@ def booking_for_workspace(workspace, booking_id) -> Booking | None:
     return bookings_for_workspace(workspace).filter(pk=booking_id).first()
 
 
+def bookings_for_feed(membership, *, past_days: int = 30) -> QuerySet[Booking]:
+    """A staff member's confirmed and held bookings from a month ago on, for their outgoing ICS feed."""
+    since = clock.now() - dt.timedelta(days=past_days)
+    return Booking.objects.filter(workspace_id=membership.workspace_id, staff=membership, start_at__gte=since,
+                                  status__in=[*BLOCKING, BookingStatus.ATTENDED, BookingStatus.NO_SHOW]
+                                  ).select_related("offer", "client", "workspace").order_by("start_at")
+
+
 def bookings_on_day(workspace, day: dt.date, tz, membership=None, own_only: bool = False) -> QuerySet[Booking]:
     start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     return bookings_for_workspace(workspace, membership, own_only=own_only).filter(
