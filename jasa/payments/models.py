@@ -10,6 +10,8 @@ Rules kept here (and only changed through services):
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -200,6 +202,10 @@ class FeeRule(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "gateway", "method", "currency"], name="fee_rule_once")
         ]
+
+    @property
+    def percent(self) -> Decimal:
+        return Decimal(self.percent_bp) / 100
 
 
 # --- payments -----------------------------------------------------------------------------------

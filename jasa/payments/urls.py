@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views_client, views_public
+from jasa.payments import views, views_client, views_public
 
 app_name = "payments"
 urlpatterns: list = [
@@ -18,6 +18,14 @@ urlpatterns: list = [
     path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/poll/", views_client.pay_status_poll,
          name="pay_status_poll"),
     path("portal/receipts/", views_client.portal_receipts, name="portal_receipts"),
+    # staff screens (views)
+    path("dashboard/<slug:ws>/payments/", views.payments_list, name="dashboard"),
+    path("dashboard/<slug:ws>/payments/settings/", views.gateway_settings, name="settings"),
+    path("dashboard/<slug:ws>/payments/settings/<uuid:account_id>/test/", views.gateway_test, name="gateway_test"),
+    path("dashboard/<slug:ws>/payments/<uuid:payment_id>/", views.payment_detail, name="detail"),
+    path("dashboard/<slug:ws>/payments/<uuid:payment_id>/refund/", views.payment_refund, name="refund"),
+    path("dashboard/<slug:ws>/payments/<uuid:payment_id>/sync/", views.payment_sync, name="sync"),
+    path("dashboard/<slug:ws>/reports/", views.reports, name="reports"),
 ]
 if settings.DEBUG or os.environ.get("JASA_BENCH"):
     urlpatterns.append(path("bench/ping", views_public.bench_ping, name="bench_ping"))
