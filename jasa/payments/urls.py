@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/", views_client.pay_status, name="pay_status"),
     path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/poll/", views_client.pay_status_poll,
          name="pay_status_poll"),
+    path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/qr.png", views_client.pay_qr, name="pay_qr"),
     path("portal/receipts/", views_client.portal_receipts, name="portal_receipts"),
     # staff screens (views)
     path("dashboard/<slug:ws>/payments/", views.payments_list, name="dashboard"),

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -179,6 +179,8 @@ def _status_context(request, invoice: Invoice, payment: PaymentIntent) -> dict:
         "pending": payment.status in PENDING_STATUSES,
         "poll_url": reverse("payments:pay_status_poll", args=[invoice.pk, payment.pk]) + (f"?t={token}" if token else ""),
         "continue_url": (payment.next_action or {}).get("url") or payment.checkout_url,
+        "action": payment.next_action or {},
+        "qr_url": reverse("payments:pay_qr", args=[invoice.pk, payment.pk]) + (f"?t={token}" if token else ""),
         "pay_url": _pay_path(invoice, token),
         "receipt": receipt,
         "receipt_links": receipt_urls(receipt) if receipt else None,
@@ -191,6 +193,21 @@ def pay_status(request, invoice_id, payment_id):
     request.workspace = invoice.workspace
     payment = _refresh(payment)
     return render(request, "payments/client/status.html", _status_context(request, invoice, payment))
+
+
+def pay_qr(request, invoice_id, payment_id):
+    """The QR code of a pending QRIS payment as a PNG, drawn from the payload the gateway returned."""
+    import io
+
+    import qrcode
+
+    _invoice, payment = _payment_for(request, invoice_id, payment_id)
+    payload = (payment.next_action or {}).get("qr_string")
+    if not payload or payment.status not in PENDING_STATUSES:
+        raise Http404("No QR code")
+    buffer = io.BytesIO()
+    qrcode.make(payload, box_size=8, border=2).save(buffer)
+    return HttpResponse(buffer.getvalue(), content_type="image/png")
 
 
 def pay_status_poll(request, invoice_id, payment_id):

@@ -93,3 +93,44 @@ def test_pay_by_bca_virtual_account_with_simulate_panel(setup, page):
     assert set(sent.values_list("status", flat=True)) == {SandboxWebhook.SENT}
     assert set(WebhookEvent.objects.filter(gateway="sandbox").values_list("event_id", flat=True)) == set(
         sent.values_list("event_id", flat=True))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("method,action", [
+    ("qris", "#simulate-pay"), ("gopay", "#ewallet-approve"), ("alfamart", "#simulate-pay"),
+    ("va_mandiri", "#simulate-pay"),
+])
+def test_every_method_family_pays_from_the_browser(setup, page, method, action):
+    from jasa.payments.views_client import pay_url
+
+    invoice = setup(99_000)
+    page.goto(pay_url(invoice))
+    page.check(f'input[name="method"][value="{method}"]')
+    page.click("#pay-continue")
+    page.wait_for_url("**/sandbox/checkout/**")
+    if method == "qris":  # a real image of the QR payload
+        expect(page.locator("#qris-image")).to_be_visible()
+        assert page.locator("#qris-image").evaluate("img => img.naturalWidth") > 100
+    page.click(action)
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
+    page.click("#return-link")
+    expect(page.locator("#pay-status")).to_have_attribute("data-status", "succeeded")
+
+
+@pytest.mark.browser
+def test_method_chosen_on_the_gateway_page(setup, page):
+    from jasa.payments.views_client import pay_url
+
+    invoice = setup(120_000)
+    page.goto(pay_url(invoice))
+    page.check('input[name="method"][value=""]')
+    page.click("#pay-continue")
+    page.wait_for_url("**/sandbox/checkout/**")
+    page.click('button[data-method="card"]')
+    page.fill("#card-number", "4811 1111 1111 1114")
+    page.fill("#card-expiry", "12/30")
+    page.fill("#card-cvc", "123")
+    page.click("#card-pay")
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
+    page.click("#return-link")
+    expect(page.locator("#pay-status")).to_have_attribute("data-status", "succeeded")

@@ -75,7 +75,8 @@ def test_qris_payload_has_valid_crc_and_a_real_png(gateway, make_request, client
     assert result.next_action.kind == "qr" and qr.startswith("000201010212")
     assert "5405" + "25000" in qr and "ID.CO.QRIS.WWW" in qr
     assert qr[-4:] == f"{methods.crc16_ccitt(qr[:-4].encode()):04X}"
-    png = client.get(result.next_action.url.split("127.0.0.1:8000", 1)[-1])
+    assert "/sandbox/checkout/" in result.next_action.url
+    png = client.get(result.raw["qr_url"].split("127.0.0.1:8000", 1)[-1])
     assert png.status_code == 200 and png["Content-Type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 

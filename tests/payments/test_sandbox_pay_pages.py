@@ -58,6 +58,7 @@ def test_va_payment_from_pay_page_to_receipt(client, invoice):
     assert status_url in client.get(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}").content.decode()
     poll = client.get(reverse("payments:pay_status_poll", args=[invoice.pk, payment.pk]) + f"?t={token}")
     assert 'hx-trigger="every 2s"' in poll.content.decode()
+    assert payment.next_action["va_number"] in poll.content.decode()  # the instructions, for any gateway
 
     sandbox.payment_simulate(SandboxPayment.objects.get(reference=payment.reference).pk)
     poll = client.get(reverse("payments:pay_status_poll", args=[invoice.pk, payment.pk]) + f"?t={token}")
@@ -162,3 +163,15 @@ def test_checkout_shows_a_passed_on_fee(client, invoice, merchant):
     assert payment.surcharge_amount > 0
     page = client.get(_path(response["Location"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"IDR {payment.surcharge_amount:,}" in page and "service fee" in page
+
+
+def test_status_page_draws_the_qr_of_a_pending_qris_payment(client, invoice):
+    token = pay_token(invoice)
+    response = client.post(reverse("payments:pay", args=[invoice.pk]) + f"?t={token}", {"method": "qris"})
+    assert "/sandbox/checkout/" in response["Location"]
+    payment = PaymentIntent.objects.get(invoice=invoice)
+    page = client.get(reverse("payments:pay_status", args=[invoice.pk, payment.pk]) + f"?t={token}")
+    assert 'id="status-qr"' in page.content.decode()
+    png = client.get(page.context["qr_url"])
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    assert client.get(reverse("payments:pay_qr", args=[invoice.pk, payment.pk])).status_code == 404  # no token

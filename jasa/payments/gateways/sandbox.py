@@ -229,7 +229,8 @@ def _next_action(data: Mapping[str, Any], hosted: bool) -> NextAction:
         return NextAction(kind="va_number", va_number=data["va_number"], bank=data["bank"], expires_at=expires,
                           biller_code=data["biller_code"], url=data["checkout_url"])
     if data["qr_string"]:
-        return NextAction(kind="qr", qr_string=data["qr_string"], url=data["qr_url"], expires_at=expires)
+        # url: the page showing the code (the image alone is raw["qr_url"])
+        return NextAction(kind="qr", qr_string=data["qr_string"], url=data["checkout_url"], expires_at=expires)
     if data["store_code"]:
         return NextAction(kind="store_code", store_code=data["store_code"], expires_at=expires,
                           url=data["checkout_url"])
