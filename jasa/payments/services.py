@@ -303,6 +303,24 @@ def invoice_void(invoice: Invoice, reason: str) -> Invoice:
     return invoice
 
 
+@transaction.atomic
+def invoice_mark_uncollectible(invoice: Invoice, reason: str) -> Invoice:
+    """Open -> uncollectible: the business gives up collecting the rest (payments so far stay)."""
+    if not (reason or "").strip():
+        raise ValidationError("Say why the invoice is uncollectible.", field="reason")
+    invoice = _lock_invoice(invoice)
+    if invoice.status == InvoiceStatus.UNCOLLECTIBLE:
+        return invoice
+    if invoice.status != InvoiceStatus.OPEN:
+        raise Conflict(f"Invoice {invoice} is {invoice.status}; only an open invoice can be written off.")
+    invoice.status = InvoiceStatus.UNCOLLECTIBLE
+    invoice.void_reason = reason.strip()
+    invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    audit.record(invoice, "invoice.uncollectible", before={"status": "open"},
+                 after={"status": "uncollectible", "reason": reason})
+    return invoice
+
+
 def invoice_amounts(invoice: Invoice) -> dict[str, Money]:
     """Paid, refunded, charged back, fees and balance, derived from the ledger."""
     rows = dict(

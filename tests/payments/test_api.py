@@ -155,3 +155,14 @@ def test_openapi_lists_payment_routes(client, db):
     doc = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/workspaces/{slug}/invoices/{invoice_id}/payments" in doc["paths"]
     assert "/api/v1/workspaces/{slug}/payments/{payment_id}/refunds" in doc["paths"]
+
+
+def test_invoice_post_honours_idempotency_key(api, buyer):
+    from jasa.payments.models import Invoice
+
+    a = api("post", "/invoices", invoice_body(buyer), key="inv-1")
+    b = api("post", "/invoices", invoice_body(buyer), key="inv-1")
+    assert a.status_code == b.status_code == 201 and a.json() == b.json()
+    c = api("post", "/invoices", invoice_body(buyer, memo="other"), key="inv-1")
+    assert c.status_code == 422
+    assert Invoice.objects.count() == 1

@@ -99,3 +99,19 @@ def test_void(workspace, invoice_factory):
     assert inv.status == InvoiceStatus.VOID
     with pytest.raises(Conflict):
         invoice_issue(inv)
+
+
+def test_uncollectible(workspace, invoice_factory):
+    from jasa.payments.services import invoice_mark_uncollectible
+
+    inv = invoice_mark_uncollectible(invoice_factory(workspace), "client vanished")
+    assert inv.status == InvoiceStatus.UNCOLLECTIBLE
+    with pytest.raises(Conflict):
+        invoice_mark_uncollectible(invoice_factory(workspace, issue=False), "x")
+
+
+def test_ppn_with_full_base_and_custom_rate(workspace, invoice_factory):
+    tax_settings_save(workspace=workspace, enabled=True, rate_percent="11", base_numerator=1, base_denominator=1)
+    inv = invoice_factory(workspace, 1_000_000)
+    assert inv.tax == Money(110_000)
+    assert inv.lines.get(kind=LineKind.TAX).description == "PPN 11%"
