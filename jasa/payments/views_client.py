@@ -66,19 +66,14 @@ def _invoice_for(request, invoice_id) -> Invoice:
 
 def _method_choices(invoice: Invoice) -> tuple[str, list[tuple[str, list[tuple[str, str]]]]]:
     """The default gateway and its enabled methods, grouped by family for the page."""
-    from jasa.sandbox.methods import LABELS
+    from jasa.sandbox.methods import grouped  # the method names and groups of every gateway's pages
 
     gateway = default_gateway_name(invoice.workspace)
     account = account_for(invoice.workspace, gateway)
     adapter: Any = gateway_class(gateway)
     offered = [m for m in adapter.methods if not account or not account.enabled_methods
                or m.value in account.enabled_methods]
-    titles = {"card": _("Card"), "va": _("Bank transfer (virtual account)"), "qris": _("QRIS"),
-              "ewallet": _("E-wallet"), "store": _("Convenience store")}
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for method in offered:
-        groups.setdefault(method.family, []).append((method.value, str(LABELS.get(method, method.value))))
-    return gateway, [(str(titles[f]), groups[f]) for f in titles if f in groups]
+    return gateway, grouped([m.value for m in offered])
 
 
 def _invoice_context(invoice: Invoice) -> dict:

@@ -52,6 +52,20 @@ LABELS = {
 }
 
 
+FAMILY_TITLES = {
+    "card": _("Card"), "va": _("Bank transfer (virtual account)"), "qris": _("QRIS"), "ewallet": _("E-wallet"),
+    "store": _("Convenience store"),
+}
+
+
+def grouped(values: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Methods grouped by family, in a fixed order, with their labels: [(family title, [(value, label)])]."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for value in values:
+        groups.setdefault(family(value), []).append((value, str(LABELS[Method(value)])))
+    return [(str(title), groups[f]) for f, title in FAMILY_TITLES.items() if f in groups]
+
+
 @dataclasses.dataclass(frozen=True)
 class TestCard:
     number: str

@@ -54,7 +54,7 @@ def checkout(request, ref: str):
         "amount": payment.amount.format(lang),
         "surcharge": Money(surcharge, payment.currency).format(lang) if surcharge else "",
         "refund_policy": workspace.text("refund_policy", lang) if workspace else "",
-        "groups": _method_groups(offered),
+        "groups": methods.grouped(offered),
         "method_label": methods.LABELS.get(Method(payment.method), "") if payment.method else "",
         "family": payment.family,
         "test_cards": methods.TEST_CARDS.values(),
@@ -63,15 +63,6 @@ def checkout(request, ref: str):
         "can_simulate": not payment.livemode and payment.family in ("va", "qris", "store"),
     }
     return render(request, "sandbox/checkout.html", context)
-
-
-def _method_groups(offered: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    titles = {"card": _("Card"), "va": _("Bank transfer (virtual account)"), "qris": _("QRIS"),
-              "ewallet": _("E-wallet"), "store": _("Convenience store")}
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for value in offered:
-        groups.setdefault(methods.family(value), []).append((value, str(methods.LABELS[Method(value)])))
-    return [(str(titles[f]), groups[f]) for f in ("card", "va", "qris", "ewallet", "store") if f in groups]
 
 
 def _act(request, ref: str, action) -> HttpResponse:

@@ -32,6 +32,13 @@ def setup(transactional_db, live_server, settings, workspace, user_factory):
     return invoice
 
 
+def _type_card(page, number: str) -> None:
+    page.fill("#card-number", number)
+    page.fill("#card-expiry", "12/30")
+    page.fill("#card-cvc", "123")
+    page.click("#card-pay")
+
+
 def _receipt_pdf(page) -> bytes:
     href = page.locator("#receipt-pdf").get_attribute("href")
     response = page.request.get(urljoin(page.url, href))
@@ -50,10 +57,7 @@ def test_pay_by_card_with_3ds(setup, page):
     page.click("#pay-continue")
     page.wait_for_url("**/sandbox/checkout/**")
     expect(page.locator("#amount")).to_contain_text("750.000")
-    page.fill("#card-number", "4000 0000 0000 3220")
-    page.fill("#card-expiry", "12/30")
-    page.fill("#card-cvc", "123")
-    page.click("#card-pay")
+    _type_card(page, "4000 0000 0000 3220")
     page.fill("#otp", "112233")
     page.click("#otp-submit")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
@@ -127,10 +131,7 @@ def test_method_chosen_on_the_gateway_page(setup, page):
     page.click("#pay-continue")
     page.wait_for_url("**/sandbox/checkout/**")
     page.click('button[data-method="card"]')
-    page.fill("#card-number", "4811 1111 1111 1114")
-    page.fill("#card-expiry", "12/30")
-    page.fill("#card-cvc", "123")
-    page.click("#card-pay")
+    _type_card(page, "4811 1111 1111 1114")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
     page.click("#return-link")
     expect(page.locator("#pay-status")).to_have_attribute("data-status", "succeeded")
