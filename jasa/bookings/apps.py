@@ -8,3 +8,6 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from jasa.bookings import jobs, receivers  # noqa: F401  (register job handlers and signal receivers)
+        from jasa.web.nav import portal_section
+
+        portal_section("bookings/_portal.html", order=10)

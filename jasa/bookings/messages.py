@@ -41,7 +41,16 @@ def context(booking, language: str, zone: str | None = None) -> dict:
         "google_url": google_calendar_url(booking, language),
         "outlook_url": outlook_calendar_url(booking, language),
         "status": booking.status,
+        "login_url": _login_url(),
     }
+
+
+def _login_url() -> str:
+    """Guests get an account for their email; they reach it with a login code sent there (allauth)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("account_request_login_code")
 
 
 def _ics_attachment(booking) -> dict:

@@ -172,3 +172,12 @@ def test_openapi_lists_the_routes(api):
                  "/api/v1/bookings/{booking_id}", "/api/v1/bookings/{booking_id}/cancel",
                  "/api/v1/bookings/{booking_id}/reschedule"):
         assert path in paths
+
+
+def test_staff_of_another_workspace_cannot_touch_a_booking(api, client, offer, gateway, pay, workspace_factory, now):
+    created = api("post", "/bookings", _body(offer, start=FRI_9)).json()
+    pay(Booking.objects.get(pk=created["id"]))
+    outsider = workspace_factory(slug="lain").memberships.get(role="owner").user
+    client.force_login(outsider)
+    assert api("post", f"/bookings/{created['id']}/cancel", {}).status_code == 403
+    assert Booking.objects.get(pk=created["id"]).status == BookingStatus.CONFIRMED

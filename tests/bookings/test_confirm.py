@@ -34,6 +34,8 @@ def test_paid_deposit_confirms_and_notifies_once(hold, pay, staff):
     assert ("email", staff.user.email, "bookings.staff_new") in sent
     reminders = ScheduledJob.objects.filter(key__startswith=f"booking:{booking.pk}:reminder:")
     assert sorted(j.due_at for j in reminders) == [FRI_9 - dt.timedelta(days=1), FRI_9 - dt.timedelta(hours=1)]
+    calendar_job = ScheduledJob.objects.get(key__startswith=f"booking:{booking.pk}:calendar:")
+    assert calendar_job.due_at == clock.now()
     count = _messages(booking).count()
     assert booking_confirm(booking=booking).status == BookingStatus.CONFIRMED  # a duplicate event
     pay(booking)  # a duplicate webhook and sync
@@ -109,3 +111,10 @@ def test_deposit_after_someone_else_took_the_slot_is_refunded(hold, pay, run_due
     assert late.status == BookingStatus.EXPIRED
     assert late.deposit_refunded_amount == 100_000
     assert gateway.refund_calls
+
+
+def test_calendar_job_runs_for_a_staff_member_without_a_calendar(hold, pay, run_due):
+    booking = pay(hold(start=FRI_9))
+    run_due()
+    job = ScheduledJob.objects.get(key__startswith=f"booking:{booking.pk}:calendar:")
+    assert job.status == "done", job.last_error

@@ -111,3 +111,12 @@ def test_payment_that_cannot_start_releases_the_hold(hold, gateway):
     assert exc.value.status == 503
     assert Booking.objects.get().status == BookingStatus.EXPIRED
     assert hold().status == BookingStatus.AWAITING_DEPOSIT  # the client's retry gets the slot
+
+
+def test_guest_gets_an_account_reachable_by_login_code(hold, client, mailoutbox):
+    booking = hold(client_email="tamu@example.test")
+    user = booking.client.user
+    assert user.email == "tamu@example.test" and not user.has_usable_password()
+    resp = client.post("/accounts/login/code/", {"email": "tamu@example.test"})
+    assert resp.status_code == 302
+    assert [m.to for m in mailoutbox] == [["tamu@example.test"]]  # the login code goes to the guest's inbox

@@ -34,7 +34,8 @@ def test_offer_page_shows_month_and_first_free_day(client, offer, workspace, now
     assert THU_9.replace(day=2, hour=12).isoformat() in html and THU_9.replace(day=2, hour=11).isoformat() not in html
     slots = client.get(reverse("bookings:day_slots", kwargs={"ws": workspace.slug, "offer": offer.slug}),
                        {"date": "2026-12-04", "tz": "Asia/Makassar"}).content.decode()
-    assert "10:00" in slots and FRI_9.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat() in slots
+    assert FRI_9.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat() in slots
+    assert ">10:00<" in slots and ">17:00<" in slots and ">09:00<" not in slots  # 09:00–17:00 WIB in WITA
     cal = client.get(url, {"month": "2027-01", "part": "calendar"}, headers={"HX-Request": "true"})
     assert cal.status_code == 200 and 'id="booking-calendar"' in cal.content.decode()
     assert client.get(reverse("bookings:offer", kwargs={"ws": workspace.slug, "offer": "nope"})).status_code == 404
@@ -158,3 +159,13 @@ def test_staff_ics_feed_lists_confirmed_bookings(client, hold, pay, staff):
     feed = client.get(reverse("calendars:feed", args=[feed_for(staff).token]))
     events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
     assert [e.decoded("dtstart") for e in events] == [confirmed.start_at]
+
+
+def test_client_portal_lists_bookings_in_the_clients_zone(client, hold, pay):
+    booking = pay(hold(start=FRI_9, time_zone="Asia/Jayapura"))
+    client.force_login(booking.client.user)
+    html = client.get("/portal/").content.decode()
+    assert manage_path(booking) in html
+    assert "11:00" in html and "(Asia/Jayapura)" in html  # 09:00 WIB is 11:00 WIT
+    manage = client.get(manage_path(booking)).content.decode()
+    assert "11:00" in manage and "Asia/Jayapura" in manage

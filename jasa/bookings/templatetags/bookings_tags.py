@@ -33,3 +33,18 @@ def money(value) -> str:
 def in_lang(offer, what: str = "name") -> str:
     """offer|in_lang:"name" -> the offer's name (or description) in the current language."""
     return getattr(offer, what)(_lang())
+
+
+@register.simple_tag
+def client_bookings(client, limit: int = 20):
+    """A client's recent and upcoming bookings with their signed manage links, for the client portal."""
+    from jasa.bookings.links import manage_path
+    from jasa.bookings.models import Booking
+
+    out = []
+    for booking in Booking.objects.filter(workspace_id=client.workspace_id, client=client).select_related(
+        "offer", "workspace", "staff__user"
+    ).order_by("-start_at")[:limit]:
+        booking.manage_path = manage_path(booking)
+        out.append(booking)
+    return out
