@@ -120,3 +120,22 @@ def test_guest_gets_an_account_reachable_by_login_code(hold, client, mailoutbox)
     resp = client.post("/accounts/login/code/", {"email": "tamu@example.test"})
     assert resp.status_code == 302
     assert [m.to for m in mailoutbox] == [["tamu@example.test"]]  # the login code goes to the guest's inbox
+
+
+def test_hold_expiry_waits_for_a_va_chosen_on_the_hosted_page(hold, gateway, run_due,
+                                                               django_capture_on_commit_callbacks):
+    """The client picked a VA on the hosted page but the status did not move: the expiry job itself
+    sees the pending VA payment and keeps the hold until that payment expires."""
+    from jasa.payments.services import payment_sync
+
+    booking = hold()
+    payment = booking.deposit_invoice.payments.get()
+    gateway.set_status(payment.reference, Status.REQUIRES_ACTION, method=Method.VA_BCA)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_sync(payment.pk)
+    payment.refresh_from_db()
+    assert payment.method == "va_bca"
+    clock.advance(dt.timedelta(minutes=16))
+    run_due()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_DEPOSIT and booking.hold_expires_at == payment.expires_at
