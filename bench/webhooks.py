@@ -191,7 +191,8 @@ def main() -> int:
     non_2xx = sum(v for k, v in hooks["statuses"].items() if not k.startswith("2"))
     lost = len(sent_unique - stored)
     result = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
         "server": {"gunicorn_workers": args.workers, "threads": args.threads, "database": "postgresql",
                    "queue": args.queue_url.split("://")[0]},
         "concurrency": args.concurrency,
@@ -210,7 +211,8 @@ def main() -> int:
           f"{result['webhooks']['duplicates_sent']} duplicates)")
     print(f"ratio             : {result['ratio_to_trivial']}  (target >= 0.5, and >= 500/s)")
     print(f"stored {len(stored)} of {len(sent_unique)} distinct events; lost {lost}; non-2xx {non_2xx}")
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    print(f"load average {result['machine']['load_average_1m_at_end']} on {os.cpu_count()} CPUs; "
+          f"saved {RESULTS.relative_to(ROOT)}")
     return 0 if result["ok"] else 1
 
 
