@@ -190,3 +190,18 @@ def _compare(ws, invoice_factory, fakegw, django_capture_on_commit_callbacks, na
     messy = _run(fakegw, ws, invoice_factory, django_capture_on_commit_callbacks, name, deliveries,
                  f"messy-{run_id}")
     assert messy == clean
+
+
+def test_account_in_url_verifies_with_that_account_only(ws, invoice_factory, fakegw, client):
+    import uuid
+
+    from jasa.payments.models import GatewayAccount
+
+    account = GatewayAccount.objects.get(workspace=ws, gateway="testpay")
+    payment = payment_start(invoice=invoice_factory(ws), idempotency_key="acct")
+    headers, body = fakegw.webhook("evt-acct", payment.reference)
+    h = {k: v for k, v in headers.items() if k != "Content-Type"}
+    ok = client.post(f"/webhooks/testpay/{account.pk}", data=body, content_type="application/json", headers=h)
+    assert ok.status_code == 200
+    unknown = client.post(f"/webhooks/testpay/{uuid.uuid4()}", data=body, content_type="application/json", headers=h)
+    assert unknown.status_code == 400
