@@ -82,6 +82,11 @@ def _local_ranges(staff: StaffRules, day: dt.date):
 def test_every_promise_holds(case):
     staff, rules, busy, start, end, now = case
     slots = compute_slots(staff, rules, busy, start, end, now)
+    # Calendar busy time given as epoch seconds (how the cache is read) gives the very same slots.
+    bookings = {k: [iv for iv in v if iv.booking_start] for k, v in busy.items()}
+    seconds = {k: [(iv.start.timestamp(), iv.end.timestamp()) for iv in v if not iv.booking_start]
+               for k, v in busy.items()}
+    assert compute_slots(staff, rules, bookings, start, end, now, busy_seconds=seconds) == slots
     by_id = {s.staff_id: s for s in staff}
     before = dt.timedelta(minutes=rules.buffer_before_minutes)
     after = dt.timedelta(minutes=rules.buffer_after_minutes)
