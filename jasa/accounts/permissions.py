@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from jasa.accounts.models import Role
 
 # Capabilities in the business's words. Views/API ask `can(membership, "payments.refund")`.
@@ -36,3 +38,9 @@ def can(membership, capability: str) -> bool:
     if membership is None or not membership.is_active:
         return False
     return capability in CAPABILITIES.get(membership.role, set())
+
+
+# Refusals, worded once for web views and API handlers (translated in this app's catalog).
+NO_SUCH_WORKSPACE = _("No such workspace.")
+KEY_MAY_NOT = _("This API key may not do this (%(capability)s).")
+ROLE_MAY_NOT = _("Your role (%(role)s) may not do this (%(capability)s).")

@@ -51,6 +51,13 @@ def open_invitations(workspace: Workspace) -> QuerySet[Invitation]:
     ).order_by("-created_at")
 
 
+def invitation_in(workspace: Workspace, invitation_id) -> Invitation | None:
+    try:
+        return Invitation.objects.filter(workspace=workspace, pk=invitation_id).first()
+    except (ValueError, DjangoValidationError):
+        return None
+
+
 def invitation_by_token(token: str) -> Invitation | None:
     return Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()
 

@@ -151,6 +151,20 @@ def invitation_create(*, workspace: Workspace, email: str, role: str, invited_by
 
 
 @transaction.atomic
+def invitation_cancel(*, invitation: Invitation) -> Invitation:
+    """Withdraw an open invitation: its link stops working at once."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted; deactivate the member instead."))
+    if invitation.is_open:
+        before = {"expires_at": invitation.expires_at}
+        invitation.expires_at = clock.now()
+        invitation.save(update_fields=["expires_at", "updated_at"])
+        audit.record(invitation, "invitation.canceled", before=before, after={"expires_at": invitation.expires_at})
+    return invitation
+
+
+@transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:

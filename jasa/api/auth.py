@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, django_auth
 
 from jasa.accounts.models import ApiKey, Membership, Workspace
-from jasa.accounts.permissions import can
+from jasa.accounts.permissions import KEY_MAY_NOT, NO_SUCH_WORKSPACE, ROLE_MAY_NOT, can
 from jasa.accounts.selectors import membership_for, workspace_by_slug
 from jasa.core import audit
 from jasa.core.errors import NotFound, PermissionDenied
@@ -47,20 +46,20 @@ def require(request: HttpRequest, workspace: Workspace | None, capability: str) 
     a member without the capability gets PermissionDenied.
     """
     if workspace is None:
-        raise NotFound(_("No such workspace."))
+        raise NotFound(str(NO_SUCH_WORKSPACE))
     principal = getattr(request, "auth", None)
     if isinstance(principal, ApiKey):
         if principal.workspace_id != workspace.pk or not principal.is_active:
-            raise NotFound(_("No such workspace."))
+            raise NotFound(str(NO_SUCH_WORKSPACE))
         if capability not in principal.capabilities:
-            raise PermissionDenied(_("This API key may not do this (%(capability)s).") % {"capability": capability})
+            raise PermissionDenied(str(KEY_MAY_NOT) % {"capability": capability})
         return principal
     membership = membership_for(getattr(request, "user", None), workspace)
     if membership is None:
-        raise NotFound(_("No such workspace."))
+        raise NotFound(str(NO_SUCH_WORKSPACE))
     if not can(membership, capability):
         raise PermissionDenied(
-            _("Your role (%(role)s) may not do this (%(capability)s).") % {"role": membership.role, "capability": capability}
+            str(ROLE_MAY_NOT) % {"role": membership.role, "capability": capability}
         )
     return membership
 

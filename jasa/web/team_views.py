@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jasa.accounts import selectors, services
 from jasa.accounts.forms import InvitationForm, RoleForm, StaffProfileForm
-from jasa.accounts.models import StaffProfile
+from jasa.accounts.models import Role, StaffProfile
 from jasa.accounts.permissions import can
 from jasa.core.errors import JasaError
 from jasa.web.decorators import workspace_member
@@ -21,13 +21,22 @@ from jasa.web.utils import changed_data, form_error
 
 def _team_page(request, invite_form=None, status=200):
     ws = request.workspace
+    viewer_is_owner = request.membership.role == Role.OWNER
+    members = [
+        # Only an owner may change an owner; nobody changes themselves here.
+        (m, m.is_active and m.user_id != request.user.pk and (viewer_is_owner or m.role != Role.OWNER))
+        for m in selectors.members(ws)
+    ]
+    role_choices = [c for c in Role.choices if viewer_is_owner or c[0] != Role.OWNER]
+    invite_form = invite_form or InvitationForm()
+    invite_form.fields["role"].choices = role_choices
     return render(request, "web/team.html", {
-        "members": selectors.members(ws),
+        "members": members,
         "invitations": selectors.open_invitations(ws) if can(request.membership, "staff.invite") else [],
-        "invite_form": invite_form or InvitationForm(),
+        "invite_form": invite_form,
         "may_invite": can(request.membership, "staff.invite"),
         "may_manage": can(request.membership, "staff.manage"),
-        "role_choices": RoleForm.base_fields["role"].choices,
+        "role_choices": role_choices,
     }, status=status)
 
 
@@ -50,6 +59,20 @@ def team_invite(request):
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("web:team", ws=request.workspace.slug)
     return _team_page(request, invite_form=form, status=422)
+
+
+@require_POST
+@workspace_member("staff.invite")
+def invitation_cancel(request, invitation_id):
+    invitation = selectors.invitation_in(request.workspace, invitation_id)
+    if invitation is None:
+        raise Http404("No such invitation")
+    try:
+        services.invitation_cancel(invitation=invitation)
+        messages.success(request, _("Invitation to %(email)s withdrawn.") % {"email": invitation.email})
+    except JasaError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:team", ws=request.workspace.slug)
 
 
 def _member_or_404(request, membership_id):

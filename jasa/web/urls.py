@@ -15,6 +15,8 @@ urlpatterns = [
     path("dashboard/<slug:ws>/audit/", workspace_views.audit_log, name="audit"),
     path("dashboard/<slug:ws>/team/", team_views.team, name="team"),
     path("dashboard/<slug:ws>/team/invite/", team_views.team_invite, name="team_invite"),
+    path("dashboard/<slug:ws>/team/invitations/<uuid:invitation_id>/cancel/", team_views.invitation_cancel,
+         name="invitation_cancel"),
     path("dashboard/<slug:ws>/team/<uuid:membership_id>/role/", team_views.member_role, name="member_role"),
     path("dashboard/<slug:ws>/team/<uuid:membership_id>/deactivate/", team_views.member_deactivate,
          name="member_deactivate"),

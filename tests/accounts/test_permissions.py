@@ -8,6 +8,7 @@ Every action is tried against A (expected: the table) and against B (expected: n
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -49,6 +50,8 @@ def world(db, workspace_factory, user_factory, member_factory) -> World:
             m = member_factory(ws, role=role, user=user_factory(email=f"{role}-{label}@example.test"))
             if label == "a":
                 users[role] = m.user
+        Invitation.objects.create(workspace=ws, email=f"pending-{label}@example.test", role="staff",
+                                  expires_at=ws.created_at + dt.timedelta(days=30))
     users["outsider"] = user_factory(email="outsider@example.test")
     keys = {f"key_{r}": apikey_create(workspace=spaces["a"], name=r, role=r)[1] for r in ("admin", "staff", "finance")}
     return World(a=spaces["a"], b=spaces["b"], users=users, keys=keys)
@@ -77,6 +80,10 @@ def _member_of(ws: Workspace, who: str) -> Membership:
 # ---------------------------------------------------------------------------------------------
 # Web pages. Each action: (method, url builder, data builder, "did it change?" check)
 # ---------------------------------------------------------------------------------------------
+
+def _pending(ws: Workspace) -> Invitation:
+    return Invitation.objects.get(workspace=ws, email__startswith="pending-")
+
 
 def _web_actions():
     def changed_name(ws, actor):
@@ -111,6 +118,10 @@ def _web_actions():
             "post", lambda ws: f"/dashboard/{ws.slug}/team/{_member_of(ws, 'finance').pk}/deactivate/",
             lambda ws, actor: {}, lambda ws, actor: not _member_of(ws, "finance").is_active,
         ),
+        "invitation_cancel": (
+            "post", lambda ws: f"/dashboard/{ws.slug}/team/invitations/{_pending(ws).pk}/cancel/",
+            lambda ws, actor: {}, lambda ws, actor: not _pending(ws).is_open,
+        ),
         "apikey_create": (
             "post", lambda ws: f"/dashboard/{ws.slug}/settings/api-keys/",
             lambda ws, actor: {"key-name": f"by {actor}", "key-role": "staff"},
@@ -133,6 +144,7 @@ WEB_TABLE: dict[str, dict[str, str]] = {
     "team_invite":      row(OK, OK, DENIED, DENIED, HIDDEN, LOGIN),
     "member_role":      row(OK, OK, DENIED, DENIED, HIDDEN, LOGIN),
     "member_deactivate": row(OK, OK, DENIED, DENIED, HIDDEN, LOGIN),
+    "invitation_cancel": row(OK, OK, DENIED, DENIED, HIDDEN, LOGIN),
     "apikey_create":    row(OK, OK, DENIED, DENIED, HIDDEN, LOGIN),
 }
 

@@ -130,3 +130,27 @@ def test_staff_profile_update(workspace):
     assert audit.for_object(profile).filter(action="staff_profile.updated").exists()
     with pytest.raises(ValidationError):
         services.staff_profile_update(profile=profile, membership=None)
+
+
+@pytest.mark.django_db
+def test_withdrawn_invitation_no_longer_works(workspace, user_factory):
+    invitation = services.invitation_create(workspace=workspace, email="batal@example.test", role="staff",
+                                            invited_by=_owner(workspace).user)
+    services.invitation_cancel(invitation=invitation)
+    assert audit.for_object(invitation).filter(action="invitation.canceled").exists()
+    with pytest.raises(Conflict):
+        services.invitation_accept(invitation=invitation, user=user_factory(email="batal@example.test"))
+
+
+@pytest.mark.django_db
+def test_team_page_offers_owner_changes_only_to_owners(client, workspace, member_factory):
+    admin = member_factory(workspace, role="admin")
+    client.force_login(admin.user)
+    html = client.get(f"/dashboard/{workspace.slug}/team/").content.decode()
+    owner = _owner(workspace)
+    assert f"/team/{owner.pk}/role/" not in html and f"/team/{owner.pk}/deactivate/" not in html
+    assert f"/team/{admin.pk}/role/" not in html  # not oneself either
+    assert 'value="owner"' not in html
+    client.force_login(owner.user)
+    html = client.get(f"/dashboard/{workspace.slug}/team/").content.decode()
+    assert f"/team/{admin.pk}/role/" in html and 'value="owner"' in html
