@@ -93,7 +93,8 @@ def booking_event(booking, *, stamp: dt.datetime) -> icalendar.Event:
     location = getattr(booking.offer, "location_detail", "")
     if location:
         event.add("location", location)
-    event.add("status", "CONFIRMED")
+    # A hold still waiting for its deposit is tentative in the staff member's calendar.
+    event.add("status", "TENTATIVE" if getattr(booking, "status", "") == "awaiting_deposit" else "CONFIRMED")
     event.add("transp", "OPAQUE")
     return event
 

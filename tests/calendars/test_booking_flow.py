@@ -5,7 +5,10 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import caldav
+import icalendar
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from jasa.calendars import services
 from jasa.calendars.models import BookingEvent
@@ -53,6 +56,11 @@ def test_confirmed_booking_is_written_moved_and_removed(db, setup):
     uid = f"booking-{booking.pk}@jasa"
     assert _events(cal) == {uid: start}
     assert BookingEvent.objects.get(booking_id=str(booking.pk)).connection.membership == staff
+
+    # The staff member's outgoing feed lists it too.
+    feed = Client().get(reverse("calendars:feed", args=[services.feed_for(staff).token]))
+    events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
+    assert [(str(e["UID"]), e["DTSTART"].dt, str(e["STATUS"])) for e in events] == [(uid, start, "CONFIRMED")]
 
     later = start + dt.timedelta(hours=2)
     booking = booking_reschedule(booking=booking, start=later, by="staff")
