@@ -78,11 +78,15 @@ def connection_update(conn: CalendarConnection, *, name: str | None = None, sele
     return conn
 
 
-@transaction.atomic
 def connection_delete(conn: CalendarConnection) -> None:
-    audit.record(conn, "calendar.disconnected", before={"kind": conn.kind, "name": conn.name})
-    jobs.cancel_prefix(f"calendar:{conn.pk}:")
-    conn.delete()  # its busy rows go with it: they no longer block slots
+    if conn.kind == CalendarKind.GOOGLE:
+        from jasa.calendars.adapters import gcal
+
+        gcal.revoke(conn)  # best effort: the grant should not outlive the connection
+    with transaction.atomic():
+        audit.record(conn, "calendar.disconnected", before={"kind": conn.kind, "name": conn.name})
+        jobs.cancel_prefix(f"calendar:{conn.pk}:")
+        conn.delete()  # its busy rows go with it: they no longer block slots
 
 
 def connection_calendars(conn: CalendarConnection) -> list[tuple[str, str]]:

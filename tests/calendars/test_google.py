@@ -23,6 +23,7 @@ def google(fake_http, settings):
     settings.JASA_GOOGLE_API_ROOT = fake_http.url + "/"
     settings.JASA_GOOGLE_TOKEN_URI = fake_http.url + "/token"
     settings.JASA_GOOGLE_AUTH_URI = fake_http.url + "/o/oauth2/v2/auth"
+    settings.JASA_GOOGLE_REVOKE_URI = fake_http.url + "/revoke"
     state = {"events": {}, "busy": [], "fail_freebusy": None}
 
     @fake_http.route("POST", "/token")
@@ -37,6 +38,11 @@ def google(fake_http, settings):
                              "scope": "https://www.googleapis.com/auth/calendar.events", "token_type": "Bearer"}
         assert form["grant_type"] == "refresh_token" and form["refresh_token"] == "1//refresh"
         return 200, {}, {"access_token": "ya29.fresh", "expires_in": 3599, "token_type": "Bearer"}
+
+    @fake_http.route("POST", "/revoke")
+    def _revoke(req):
+        state["revoked"] = parse_qs(req.body.decode())["token"][0]
+        return 200, {}, b""
 
     @fake_http.route("GET", "/calendar/v3/users/me/calendarList")
     def _list(req):
@@ -210,3 +216,9 @@ def test_google_disabled_without_client_settings(db, staff, settings):
     settings.GOOGLE_CLIENT_ID = None
     with pytest.raises(ValidationError, match="not set up"):
         services.google_connect_url(staff, "http://testserver/cb")
+
+
+def test_disconnect_revokes_the_grant(db, staff, google):
+    conn = _connect(staff, google)
+    services.connection_delete(conn)
+    assert google.state["revoked"] == "1//refresh"

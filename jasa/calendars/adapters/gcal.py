@@ -72,6 +72,19 @@ def exchange_code(code: str, redirect_uri: str) -> dict:
             "scope": payload.get("scope", "")}
 
 
+def revoke(connection) -> bool:
+    """Revoke the stored grant at Google; True when Google confirmed. Never raises."""
+    token = connection.credentials.get("refresh_token") if connection.credentials_encrypted else None
+    if not token:
+        return False
+    try:
+        response = requests.post(_setting("JASA_GOOGLE_REVOKE_URI", "https://oauth2.googleapis.com/revoke"),
+                                 data={"token": token}, timeout=10)
+    except requests.RequestException:
+        return False
+    return response.status_code == 200
+
+
 def _service(connection):
     creds = connection.credentials
     if not creds.get("refresh_token"):
