@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 
 from jasa.accounts.services import apikey_create
 
@@ -14,10 +13,8 @@ PASSWORD = "kuat-sekali-2026!"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_rate_limits(fresh_cache_namespace):
+    return fresh_cache_namespace
 
 
 def _link(inbox, msg, pattern: str) -> str:
@@ -94,15 +91,15 @@ def test_password_reset_by_mail(client, smtp_server, user_factory):
 
 
 @pytest.mark.django_db
-def test_failed_logins_are_rate_limited_through_the_shared_cache(client, user_factory):
+def test_failed_logins_are_rate_limited_through_the_shared_cache(client, user_factory, fresh_cache_namespace):
     user = user_factory(email="target@example.test")
     for _ in range(5):
         client.post("/accounts/login/", {"login": user.email, "password": "wrong-password"})
     client.post("/accounts/login/", {"login": user.email, "password": "pw-secret-123"})
     # The right password no longer works: this email is locked for a while ...
     assert "_auth_user_id" not in client.session
-    # ... and the lock lives in the shared cache: once it is gone, the same login works.
-    cache.clear()
+    # ... and the lock lives in the shared cache: in a fresh cache namespace the same login works.
+    fresh_cache_namespace()
     client.post("/accounts/login/", {"login": user.email, "password": "pw-secret-123"})
     assert client.session["_auth_user_id"] == str(user.pk)
 
