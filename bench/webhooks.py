@@ -140,6 +140,32 @@ async def _drive(port: int, requests: list[bytes], seconds: float, concurrency: 
             "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
+def _cpu_seconds(root_pid: int) -> float:
+    """User+system CPU seconds of the gunicorn master and its workers (from /proc), to report the
+    server's own cost per request, which the machine's load does not change much."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _measured(port: int, requests: list[bytes], seconds: float, concurrency: int, server_pid: int) -> dict:
+    before = _cpu_seconds(server_pid)
+    result = asyncio.run(_drive(port, requests, seconds, concurrency))
+    cpu = _cpu_seconds(server_pid) - before
+    result["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result["requests"], 1), 3)
+    return result
+
+
 def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     end = time.time() + timeout
     while time.time() < end:
@@ -178,8 +204,8 @@ def main() -> int:
     try:
         _wait_listening(args.port, server)
         asyncio.run(_drive(args.port, [ping] * 400, 1.0, args.concurrency))  # warm both workers up
-        trivial = asyncio.run(_drive(args.port, [ping] * 10**6, args.seconds, args.concurrency))
-        hooks = asyncio.run(_drive(args.port, requests, args.seconds, args.concurrency))
+        trivial = _measured(args.port, [ping] * 10**6, args.seconds, args.concurrency, server.pid)
+        hooks = _measured(args.port, requests, args.seconds, args.concurrency, server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -210,6 +236,8 @@ def main() -> int:
     print(f"verified webhooks : {hooks['per_second']:>8.1f} req/s  ({hooks['requests']} in {hooks['seconds']} s, "
           f"{result['webhooks']['duplicates_sent']} duplicates)")
     print(f"ratio             : {result['ratio_to_trivial']}  (target >= 0.5, and >= 500/s)")
+    print(f"server CPU per request: trivial {trivial['server_cpu_ms_per_request']} ms, "
+          f"webhook {hooks['server_cpu_ms_per_request']} ms (gunicorn processes only)")
     print(f"stored {len(stored)} of {len(sent_unique)} distinct events; lost {lost}; non-2xx {non_2xx}")
     print(f"load average {result['machine']['load_average_1m_at_end']} on {os.cpu_count()} CPUs; "
           f"saved {RESULTS.relative_to(ROOT)}")
