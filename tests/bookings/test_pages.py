@@ -135,12 +135,17 @@ def test_offer_editor(client, workspace, staff):
         "horizon_days": 60, "slot_interval_minutes": 30, "hold_minutes": 15, "free_reschedule_hours": 24,
         "refund_until_hours": 24, "refund_percent": 100, "reminder_hours": "24, 2", "reminder_email": "on",
         "is_active": "on", "staff": [str(staff.pk)],
+        "questions_text": "Apa tujuan Anda? | What is your goal? *\nSitus web Anda",
     }
     resp = client.post(url, data)
     assert resp.status_code == 302, resp.content.decode()[:2000]
     offer = ConsultationOffer.objects.get(name_id="Audit SEO")
     assert offer.slug == "audit-seo" and offer.reminders == [1440, 120] and offer.reminder_channels == ["email"]
     assert list(offer.staff.all()) == [staff]
+    assert offer.questions == [
+        {"key": "what-is-your-goal", "label_id": "Apa tujuan Anda?", "label_en": "What is your goal?", "required": True},
+        {"key": "situs-web-anda", "label_id": "Situs web Anda", "label_en": "", "required": False},
+    ]
     edit = client.post(f"/dashboard/{workspace.slug}/offers/{offer.pk}/", {**data, "price_amount": 800000})
     assert edit.status_code == 302
     offer.refresh_from_db()
