@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,13 +17,15 @@ CREDENTIAL_FIELDS: dict[str, list[str]] = {
     "xendit": ["secret_key", "callback_token"],
     "stripe": ["secret_key", "webhook_secret"],
 }
-METHOD_CHOICES = [(m.value, m.value) for m in Method]
+METHOD_CHOICES: list[tuple[str, Any]] = [(m.value, m.value) for m in Method]
+STATUS_CHOICES: list[tuple[str, Any]] = [(s.value, s.value.replace("_", " ")) for s in Status]
+ANY: list[tuple[str, Any]] = [("", _("any"))]
 
 
 class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("any"))] + [(s.value, s.value.replace("_", " ")) for s in Status])
-    method = forms.ChoiceField(label=_("Method"), required=False, choices=[("", _("any"))] + METHOD_CHOICES)
+                               choices=ANY + STATUS_CHOICES)
+    method = forms.ChoiceField(label=_("Method"), required=False, choices=ANY + METHOD_CHOICES)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
