@@ -492,14 +492,18 @@ def payment_sync(payment_id) -> PaymentIntent:
             return _apply_failure(payment.pk, code="not_submitted", message="The gateway never received this payment.",
                                   status=Status.EXPIRED if _is_expired(payment) else Status.FAILED)
         return payment
+    except GatewayError as exc:
+        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); try again shortly.")
     if result.status in PENDING_STATUSES and _is_expired(payment):
+        # Past its time: cancel at the gateway first, so the client cannot pay it after we give up.
         try:
             result = adapter.cancel(payment.reference, gateway_reference=payment.gateway_reference)
         except GatewayDeclined:
-            result = dataclasses.replace(result, status=Status.EXPIRED)
-        if result.status in PENDING_STATUSES:
-            result = dataclasses.replace(result, status=Status.EXPIRED)
-        elif result.status == Status.CANCELED:
+            # Not cancellable (already moving on?): the gateway's current word decides.
+            result = adapter.get_status(payment.reference, gateway_reference=payment.gateway_reference)
+        except GatewayError as exc:
+            raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); try again shortly.")
+        if result.status in PENDING_STATUSES or result.status == Status.CANCELED:
             result = dataclasses.replace(result, status=Status.EXPIRED)
     return _apply(payment.pk, result, origin="sync")
 
@@ -896,7 +900,7 @@ def webhook_process(event_pk: int) -> WebhookEvent:
         event.workspace_id = payment.workspace_id
         try:
             payment_sync(payment.pk)
-        except (GatewayError, GatewayDeclined) as exc:
+        except (GatewayError, GatewayDeclined, GatewayUnavailable) as exc:
             event.state = WebhookEvent.FAILED
             event.error = str(exc)[:1000]
             event.save(update_fields=["state", "error", "attempts", "payment", "workspace"])
@@ -948,7 +952,7 @@ def payments_reconcile(limit: int = 500) -> dict[str, int]:
         counts["webhooks"] += 1
         try:
             webhook_process(pk)
-        except (GatewayError, GatewayDeclined) as exc:
+        except (GatewayError, GatewayDeclined, GatewayUnavailable) as exc:
             counts["errors"] += 1
             log.warning("reconcile: webhook %s: %s", pk, exc)
     return counts

@@ -288,3 +288,13 @@ def test_credentials_are_encrypted(ws):
     assert "k" not in account.credentials_encrypted.replace("gAAAA", "")[:0]  # noqa: PLC1901
     assert '"key"' not in account.credentials_encrypted
     assert account.credentials == {"key": "k"}
+
+
+def test_sync_gateway_down_is_503_error_and_changes_nothing(ws, invoice_factory, fakegw):
+    payment = payment_start(invoice=invoice_factory(ws), idempotency_key="down")
+    fakegw.fail_next.append(GatewayError("502 from gateway"))
+    with pytest.raises(GatewayUnavailable) as exc:
+        payment_sync(payment.pk)
+    assert exc.value.status == 503
+    payment.refresh_from_db()
+    assert payment.status == Status.REQUIRES_ACTION
