@@ -72,6 +72,13 @@ def _outcome(response) -> str:
     return {403: DENIED, 404: HIDDEN, 401: UNAUTH}.get(code, f"status {code}")
 
 
+def _assert_changed(actions: dict, action: str, ws: Workspace, actor: str, changed: bool) -> None:
+    """The action's effect is in the database exactly when it was allowed."""
+    check = actions[action][3]
+    if check is not None:
+        assert check(ws, actor) is changed
+
+
 def _member_of(ws: Workspace, who: str) -> Membership:
     """The membership of the person who STARTED with role ``who`` (roles change during the tests)."""
     return Membership.objects.get(workspace=ws, user__email__startswith=f"{who}-")
@@ -163,9 +170,7 @@ def test_web_own_workspace(client, world, actor, action):
     expected = WEB_TABLE[action][actor]
     response = _do_web(client, world, actor, action, world.a)
     assert _outcome(response) == expected, response.content[:300]
-    check = WEB_ACTIONS[action][3]
-    if check is not None:
-        assert check(world.a, actor) is (expected == OK)
+    _assert_changed(WEB_ACTIONS, action, world.a, actor, expected == OK)
 
 
 @pytest.mark.parametrize("actor", PEOPLE)
@@ -173,9 +178,7 @@ def test_web_own_workspace(client, world, actor, action):
 def test_web_other_workspace_is_invisible_and_unchanged(client, world, actor, action):
     response = _do_web(client, world, actor, action, world.b)
     assert _outcome(response) == (LOGIN if actor == "anonymous" else HIDDEN)
-    check = WEB_ACTIONS[action][3]
-    if check is not None:
-        assert check(world.b, actor) is False
+    _assert_changed(WEB_ACTIONS, action, world.b, actor, False)
 
 
 @pytest.mark.parametrize("actor", ["owner", "admin"])
@@ -253,9 +256,7 @@ def test_api_own_workspace(client, world, actor, action):
     expected = API_TABLE[action][actor]
     response = _do_api(client, world, actor, action, world.a)
     assert _outcome(response) == expected, response.content[:300]
-    check = API_ACTIONS[action][3]
-    if check is not None:
-        assert check(world.a, actor) is (expected == OK)
+    _assert_changed(API_ACTIONS, action, world.a, actor, expected == OK)
 
 
 @pytest.mark.parametrize("actor", API_ACTORS)
@@ -264,9 +265,7 @@ def test_api_other_workspace_is_invisible_and_unchanged(client, world, actor, ac
     response = _do_api(client, world, actor, action, world.b)
     assert _outcome(response) == (UNAUTH if actor == "anonymous" else HIDDEN)
     assert response.json()["code"] in ("not_found", "unauthenticated")
-    check = API_ACTIONS[action][3]
-    if check is not None:
-        assert check(world.b, actor) is False
+    _assert_changed(API_ACTIONS, action, world.b, actor, False)
 
 
 @pytest.mark.parametrize("actor", [*ROLES, "outsider", *KEYS])
