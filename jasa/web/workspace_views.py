@@ -38,6 +38,7 @@ def _settings_page(request, form=None, key_form=None, new_key=None, status=200):
         "key_form": key_form or ApiKeyForm(prefix="key"),
         "api_keys": selectors.api_keys(ws),
         "new_key": new_key,
+        "bilingual": ("refund_policy_id", "refund_policy_en", "terms_id", "terms_en"),
     }, status=status)
 
 
