@@ -204,6 +204,9 @@ def booking_event_upsert(booking) -> BookingEvent | None:
         )
         audit.record(event, "calendar.event_written" if created else "calendar.event_moved",
                      after={"start": booking.start_at, "connection": conn.name}, workspace=booking.workspace)
+        if existing is not None and conn.kind == CalendarKind.GOOGLE:
+            # Google free/busy still shows the old time until the next sync: fetch again now.
+            connection_sync_soon(conn)
     return event
 
 
@@ -215,6 +218,8 @@ def booking_event_delete(booking) -> int:
         with transaction.atomic():
             audit.record(event, "calendar.event_deleted", workspace=booking.workspace)
             event.delete()
+            if event.connection.kind == CalendarKind.GOOGLE:
+                connection_sync_soon(event.connection)  # free the time in the cached free/busy soon
         removed += 1
     return removed
 

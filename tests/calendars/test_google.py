@@ -12,6 +12,7 @@ from jasa.calendars import services
 from jasa.calendars.models import BookingEvent, BusyInterval
 from jasa.core import clock
 from jasa.core.errors import ValidationError
+from jasa.core.models import ScheduledJob
 
 UTC = dt.UTC
 
@@ -199,6 +200,8 @@ def test_event_insert_with_meet_patch_on_reschedule_delete_on_cancel(db, staff, 
 
     assert services.booking_event_delete(moved) == 1
     assert google.state["events"] == {} and not BookingEvent.objects.exists()
+    # reschedule and cancel each asked for a fresh free/busy sync
+    assert ScheduledJob.objects.filter(kind=services.SYNC_JOB, key__contains=":sync:now:").count() >= 2
 
 
 def test_event_without_meet_and_gone_event_on_delete(db, staff, google):
