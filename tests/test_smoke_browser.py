@@ -33,5 +33,13 @@ def test_pages_load_without_csp_violations_or_script_errors(live_server, page, t
         page.goto(live_server.url + url)
         assert page.url == live_server.url + url  # logged in: no detour to the login page
         expect(page.locator("#lang-select")).to_be_visible()
+    # the Django admin runs under the same CSP (an operator's session)
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    User.objects.filter(email="owner@demo.jasa.local").update(is_staff=True, is_superuser=True)
+    for url in ["/admin/", "/admin/accounts/workspace/", "/admin/accounts/user/add/"]:
+        page.goto(live_server.url + url)
+        assert page.url == live_server.url + url
     problems = [p for p in problems if "favicon" not in p and "404" not in p]
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems

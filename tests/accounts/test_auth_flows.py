@@ -166,3 +166,4 @@ def test_admin_pages_for_operators(client, workspace, user_factory, url):
     client.force_login(boss)
     response = client.get(url)
     assert response.status_code == 200
+    assert "script-src 'self'" in response["Content-Security-Policy"]
