@@ -59,3 +59,36 @@ def test_portal_lists_workspaces_the_user_bought_from(client, workspace, user_fa
     client.force_login(buyer)
     html = client.get("/portal/").content.decode()
     assert workspace.name in html
+
+
+@pytest.fixture
+def section_template(settings):
+    """A portal section template served from memory, as another app would ship one."""
+    from jasa.web import nav
+
+    engine = dict(settings.TEMPLATES[0])
+    engine["APP_DIRS"] = False
+    engine["OPTIONS"] = {**engine["OPTIONS"], "loaders": [
+        ("django.template.loaders.locmem.Loader",
+         {"test/_portal_section.html": "<p class='sec'>SECTION {{ workspace.slug }} {{ client.email }}</p>"}),
+        "django.template.loaders.filesystem.Loader",
+        "django.template.loaders.app_directories.Loader",
+    ]}
+    settings.TEMPLATES = [engine]
+    before = list(nav._portal_sections)
+    nav.portal_section("test/_portal_section.html", order=10)
+    yield
+    nav._portal_sections[:] = before
+
+
+@pytest.mark.django_db
+def test_apps_add_sections_to_each_workspace_in_the_portal(client, workspace_factory, user_factory,
+                                                           section_template):
+    from jasa.accounts.services import client_get_or_create
+
+    buyer = user_factory(email="pembeli@example.test")
+    for slug in ("toko-a", "toko-b"):
+        client_get_or_create(workspace=workspace_factory(slug=slug), email=buyer.email, name="Pembeli")
+    client.force_login(buyer)
+    html = client.get("/portal/").content.decode()
+    assert "SECTION toko-a pembeli@example.test" in html and "SECTION toko-b pembeli@example.test" in html
