@@ -43,3 +43,12 @@ def _calendar(job) -> None:
         pk=job.payload.get("booking")).first()
     if booking is not None:
         services.booking_calendar_sync(booking)
+
+
+@jobs.handler(services.CONFIRM_RETRY_JOB)
+def _confirm_retry(job) -> None:
+    from jasa.payments.models import Invoice
+
+    invoice = Invoice.objects.filter(pk=job.payload.get("invoice")).first()
+    if invoice is not None and invoice.status == "paid":
+        services.on_invoice_paid(invoice, None)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.dispatch import receiver
 
 from jasa.bookings import availability, selectors, services
+from jasa.core import clock, jobs
 from jasa.payments.signals import invoice_paid, payment_failed, payment_status_changed
+
+log = logging.getLogger(__name__)
 
 availability.bookings_provider(selectors.busy_intervals)
 
 
 @receiver(invoice_paid, dispatch_uid="bookings.invoice_paid")
 def _invoice_paid(sender, invoice, payment=None, **kwargs):
-    services.on_invoice_paid(invoice, payment)
+    try:
+        services.on_invoice_paid(invoice, payment)
+    except Exception:  # noqa: BLE001 - never break the payment core's event delivery; retry as a job
+        log.exception("confirming the booking of invoice %s failed; retrying as a job", invoice.pk)
+        jobs.schedule(services.CONFIRM_RETRY_JOB, key=f"invoice:{invoice.pk}:booking-confirm",
+                      due_at=clock.now() + dt.timedelta(minutes=1), payload={"invoice": str(invoice.pk)},
+                      workspace=invoice.workspace)
 
 
 @receiver(payment_failed, dispatch_uid="bookings.payment_failed")

@@ -31,6 +31,7 @@ REMINDER_JOB = "booking.reminder"
 BALANCE_ISSUE_JOB = "booking.balance_issue"
 BALANCE_REMINDER_JOB = "booking.balance_reminder"
 CALENDAR_JOB = "booking.calendar_sync"
+CONFIRM_RETRY_JOB = "booking.confirm_retry"
 BALANCE_REMINDER_DAYS = (1, 3, 7)
 DEFAULT_CHANNELS = ["email", "whatsapp"]
 
@@ -88,7 +89,7 @@ def _expire_lapsed_holds(staff_id, now: dt.datetime) -> None:
     """Lazily apply hold expiry for one staff member inside the hold transaction (the sweep may lag)."""
     lapsed = Booking.objects.filter(
         staff_id=staff_id, status=BookingStatus.AWAITING_DEPOSIT, hold_expires_at__lte=now
-    )
+    ).exclude(deposit_invoice__status="paid")  # paid but not yet confirmed (event missed): the expiry job confirms
     for booking in lapsed:
         _expire(booking, now, reason="hold lapsed")
 
@@ -276,6 +277,9 @@ def booking_expire_hold(*, booking: Booking, force: bool = False, reason: str = 
     booking = Booking.locked(booking.pk)
     if booking.status != BookingStatus.AWAITING_DEPOSIT:
         return booking
+    if booking.deposit_invoice is not None and booking.deposit_invoice.status == "paid":
+        # The deposit was paid but its event never reached us (a crash after the payment committed).
+        return booking_confirm(booking=booking)
     now = clock.now()
     if not force:
         pending_until = billing.pending_payment_expiry(booking.deposit_invoice)

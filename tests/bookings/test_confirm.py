@@ -11,6 +11,7 @@ import pytest
 from jasa.bookings.models import BookingStatus
 from jasa.bookings.services import booking_confirm
 from jasa.core import clock
+from jasa.core.errors import Conflict
 from jasa.core.models import ScheduledJob
 from jasa.core.money import Money
 from jasa.notifications.models import OutboxMessage
@@ -118,3 +119,45 @@ def test_calendar_job_runs_for_a_staff_member_without_a_calendar(hold, pay, run_
     run_due()
     job = ScheduledJob.objects.get(key__startswith=f"booking:{booking.pk}:calendar:")
     assert job.status == "done", job.last_error
+
+
+def test_missed_payment_event_is_repaired_by_the_hold_expiry_job(hold, gateway, run_due):
+    """The deposit was paid but the event never reached bookings (a crash after the payment committed)."""
+    from jasa.payments.gateways.base import Method, Status
+    from jasa.payments.services import payment_sync
+
+    booking = hold(start=FRI_9)
+    payment = booking.deposit_invoice.payments.get()
+    gateway.set_status(payment.reference, Status.SUCCEEDED, method=Method.CARD)
+    payment_sync(payment.pk)  # on-commit callbacks are dropped here: no invoice_paid signal
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_DEPOSIT and booking.deposit_invoice.status == "paid"
+    clock.advance(dt.timedelta(minutes=16))
+    assert hold(start=THU_9).status == BookingStatus.AWAITING_DEPOSIT  # lazy expiry leaves the paid hold alone
+    with pytest.raises(Conflict):
+        hold(start=FRI_9)  # the paid hold still blocks its time
+    run_due()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+
+
+def test_failing_confirmation_is_retried_as_a_job(hold, pay, run_due, monkeypatch):
+    from jasa.bookings import services
+
+    real = services.on_invoice_paid
+    calls = {"n": 0}
+
+    def flaky(invoice, payment):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("smtp down")
+        return real(invoice, payment)
+
+    monkeypatch.setattr(services, "on_invoice_paid", flaky)
+    booking = pay(hold(start=FRI_9))
+    assert booking.status == BookingStatus.AWAITING_DEPOSIT
+    assert ScheduledJob.objects.filter(key=f"invoice:{booking.deposit_invoice_id}:booking-confirm").exists()
+    clock.advance(dt.timedelta(minutes=2))
+    run_due()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
