@@ -6,6 +6,8 @@ Rules kept here (and only changed through services):
 - A payment's status moves forward only, through :meth:`PaymentIntent.transition`.
 - Ledger entries are append-only and unique by (payment, kind, key), so applying the same
   gateway fact twice (duplicate webhooks, racing processes) records it once.
+- Money records reference each other with RESTRICT: an invoice, payment or client with money
+  history cannot be deleted on its own, only with its whole workspace (tenant deletion).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Invoice(WorkspaceOwned):
     """What a client owes. Lines are fixed once issued, except a surcharge line added when a payment
     that carried one succeeds (see docs in services.payment_start)."""
 
-    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="invoices")
+    client = models.ForeignKey("accounts.Client", on_delete=models.RESTRICT, related_name="invoices")
     status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     number = models.CharField(max_length=32, null=True, blank=True)
     currency = models.CharField(max_length=3, default="IDR")
@@ -114,7 +116,7 @@ class InvoiceLine(BaseModel):
     line_amount = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="IDR")
     payment = models.ForeignKey(
-        "payments.PaymentIntent", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "payments.PaymentIntent", null=True, blank=True, on_delete=models.RESTRICT, related_name="+",
         help_text="the payment whose surcharge this line is",
     )
 
@@ -242,7 +244,7 @@ class PaymentIntent(WorkspaceOwned):
 
     STATUS_CHOICES = [(s.value, s.value.replace("_", " ")) for s in Status]
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="payments")
     idempotency_key = models.CharField(max_length=200)
     gateway = models.CharField(max_length=40)
     method = models.CharField(max_length=20, blank=True)
@@ -329,8 +331,8 @@ class LedgerEntry(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
-    payment = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="ledger")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="ledger")
+    payment = models.ForeignKey(PaymentIntent, on_delete=models.RESTRICT, related_name="ledger")
+    invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="ledger")
     kind = models.CharField(max_length=20, choices=LedgerKind.choices)
     key = models.CharField(max_length=200, help_text="gateway ref or refund id: makes the entry idempotent")
     amount = models.BigIntegerField()
@@ -363,7 +365,7 @@ class RefundStatus(models.TextChoices):
 
 
 class Refund(WorkspaceOwned):
-    payment = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(PaymentIntent, on_delete=models.RESTRICT, related_name="refunds")
     refund_key = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     refund_amount = models.BigIntegerField()
@@ -445,8 +447,8 @@ class WebhookEvent(models.Model):
 class Receipt(WorkspaceOwned):
     """The numbered proof (kuitansi) of one successful payment: KWT/2026/000123."""
 
-    payment = models.OneToOneField(PaymentIntent, on_delete=models.PROTECT, related_name="receipt")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="receipts")
+    payment = models.OneToOneField(PaymentIntent, on_delete=models.RESTRICT, related_name="receipt")
+    invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="receipts")
     number = models.CharField(max_length=32)
     receipt_amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)

@@ -298,3 +298,21 @@ def test_sync_gateway_down_is_503_error_and_changes_nothing(ws, invoice_factory,
     assert exc.value.status == 503
     payment.refresh_from_db()
     assert payment.status == Status.REQUIRES_ACTION
+
+
+def test_money_history_is_deleted_only_with_its_workspace(ws, invoice_factory, fakegw):
+    from django.db.models import RestrictedError
+
+    from jasa.payments.models import Invoice
+
+    invoice = invoice_factory(ws)
+    payment = payment_start(invoice=invoice, idempotency_key="del")
+    fakegw.set_status(payment.reference, Status.SUCCEEDED)
+    payment_sync(payment.pk)
+    with pytest.raises(RestrictedError):
+        invoice.client.delete()
+    with pytest.raises(RestrictedError):
+        Invoice.objects.filter(pk=invoice.pk).delete()
+    ws.delete()  # tenant deletion takes everything with it
+    assert not Invoice.objects.filter(pk=invoice.pk).exists()
+    assert not LedgerEntry.objects.exists()
