@@ -37,10 +37,11 @@ def demo_load(refresh: bool = False, progress: Callable[[str], None] = print) ->
 
     autodiscover_modules("demo")
     User = get_user_model()
-    if refresh:
-        Workspace.objects.filter(slug=DEMO_SLUG).delete()
-    elif Workspace.objects.filter(slug=DEMO_SLUG).exists():
+    existing = Workspace.objects.filter(slug=DEMO_SLUG).first()
+    if existing is not None and not refresh:
         return []
+    if existing is not None:
+        _archive(existing)
     ws = Workspace.objects.create(
         name="Studio Demo", slug=DEMO_SLUG, legal_name="PT Studio Demo Indonesia",
         address="Jl. Sudirman No. 1, Jakarta 10220", email="halo@demo.jasa.local", time_zone="Asia/Jakarta",
@@ -86,6 +87,20 @@ def demo_load(refresh: bool = False, progress: Callable[[str], None] = print) ->
         progress(f"   demo: {fn.__module__.split('.')[1]}")
         fn(ws, people)
     return [(str(role), user.email) for role, user in people.items()]
+
+
+def _archive(workspace) -> None:
+    """Move the old demo aside instead of deleting it: invoices, payments and the ledger are
+    append-only records that must not vanish, even in a demo. Its pending obligations stop."""
+    from jasa.core.models import ScheduledJob
+
+    stamp = workspace.id.hex[:8]
+    workspace.slug = f"{DEMO_SLUG}-old-{stamp}"
+    workspace.name = f"{workspace.name} (old {stamp})"
+    workspace.save(update_fields=["slug", "name", "updated_at"])
+    ScheduledJob.objects.filter(workspace=workspace, status=ScheduledJob.PENDING).update(
+        status=ScheduledJob.CANCELED
+    )
 
 
 def _verify_email(user) -> None:
