@@ -23,6 +23,7 @@ from jasa.bookings import services
 from jasa.bookings.links import booking_from_signature, manage_url
 from jasa.bookings.models import Booking
 from jasa.bookings.phone import normalize_phone
+from jasa.core import clock
 from jasa.core.errors import NotFound, PermissionDenied, ValidationError
 
 router = Router(tags=["bookings"])
@@ -186,7 +187,7 @@ def _booking_out(booking: Booking, *, with_token: bool = False) -> dict:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a "zone" too long for a file name
         raise ValidationError("Unknown time zone; use an IANA name such as Asia/Jakarta.", field="tz")
 
 
@@ -231,7 +232,10 @@ def list_slots(request: HttpRequest, offer_id: uuid.UUID, start: dt.date, end: d
     if (end - start).days >= MAX_SLOT_DAYS:
         raise ValidationError(f"Ask for at most {MAX_SLOT_DAYS} days at a time.", field="end")
     offer = _offer(offer_id)
-    slots = available_slots(offer, start, end, zone)
+    # Nothing is bookable in the past or past the horizon; clamping also keeps date arithmetic in range.
+    today = clock.today(zone)
+    start, end = max(start, today - dt.timedelta(days=1)), min(end, today + dt.timedelta(days=offer.horizon_days + 1))
+    slots = available_slots(offer, start, end, zone) if start <= end else []
     return Status(200, {"tz": tz, "slots": [
         {"start": s.start.astimezone(zone).isoformat(), "end": s.end.astimezone(zone).isoformat(),
          "staff": s.staff_id}

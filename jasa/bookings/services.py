@@ -72,12 +72,21 @@ def clean_answers(offer, answers) -> dict:
     return out
 
 
+def plausible_start(start: dt.datetime) -> bool:
+    """Within a day ago and ten years ahead: anything else is no slot (and keeps date arithmetic in range)."""
+    now = clock.now()
+    try:
+        return now - dt.timedelta(days=1) <= start <= now + dt.timedelta(days=3660)
+    except OverflowError:  # an offset that pushes year 1 or 9999 out of range
+        return False
+
+
 def _zone_name(name: str | None, default: str) -> str:
     if not name:
         return default
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(_("Unknown time zone."), field="tz")
     return name
 
@@ -174,6 +183,8 @@ def booking_hold(*, offer, start: dt.datetime, client_name: str, client_email: s
         raise NotFound(_("This consultation is not offered any more."))
     if start.tzinfo is None:
         raise ValidationError(_("Give the time with its UTC offset."), field="start")
+    if not plausible_start(start):
+        raise _taken()
     start = start.astimezone(dt.UTC)
     answers = clean_answers(offer, answers)
     phone = ""
@@ -552,6 +563,8 @@ def booking_reschedule(*, booking: Booking, start: dt.datetime, by: str = "clien
     _may_act(booking, by)
     if start.tzinfo is None:
         raise ValidationError(_("Give the time with its UTC offset."), field="start")
+    if not plausible_start(start):
+        raise _taken()
     start = start.astimezone(dt.UTC)
     booking = Booking.locked(booking.pk)
     if booking.status != BookingStatus.CONFIRMED:

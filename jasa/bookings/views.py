@@ -38,7 +38,7 @@ def _zone(request, default: str) -> tuple[str, ZoneInfo]:
     name = request.GET.get("tz") or request.POST.get("tz") or default
     try:
         return name, ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return default, ZoneInfo(default)
 
 
@@ -56,12 +56,14 @@ def _offer_or_404(ws: str, offer_slug: str):
 
 def _month(request, tz: ZoneInfo) -> dt.date:
     raw = request.GET.get("month", "")
+    this_month = clock.today(tz).replace(day=1)
     try:
         year, month = (int(x) for x in raw.split("-")[:2])
-        return dt.date(year, month, 1)
+        chosen = dt.date(year, month, 1)
     except (ValueError, TypeError):
-        today = clock.today(tz)
-        return today.replace(day=1)
+        return this_month
+    # Only months that can hold a slot: from this month to two years ahead.
+    return min(max(chosen, this_month), this_month.replace(year=this_month.year + 2))
 
 
 def _calendar_context(offer, tz_name: str, tz: ZoneInfo, month: dt.date, selected: dt.date | None,
@@ -98,6 +100,9 @@ def _calendar_context(offer, tz_name: str, tz: ZoneInfo, month: dt.date, selecte
 def _day_slots(offer, tz: ZoneInfo, day: dt.date, exclude_booking=None, staff_id: str | None = None) -> list[dict]:
     from jasa.bookings.availability import available_slots
 
+    today = clock.today(tz)
+    if not today - dt.timedelta(days=1) <= day <= today + dt.timedelta(days=offer.horizon_days + 1):
+        return []  # nothing bookable that day (and no date arithmetic near the ends of the calendar)
     seen: dict[dt.datetime, dict] = {}
     for slot in available_slots(offer, day, day, tz, exclude_booking=exclude_booking):
         if staff_id and slot.staff_id != staff_id:
@@ -158,9 +163,9 @@ def book_details(request, ws: str, offer: str):
     raw_start = request.POST.get("start") or request.GET.get("start") or ""
     try:
         start = dt.datetime.fromisoformat(raw_start)
-        if start.tzinfo is None:
+        if start.tzinfo is None or not services.plausible_start(start):
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):
         flash.error(request, _("Choose a time first."))
         return redirect("bookings:offer", ws=ws, offer=offer)
     form = BookingForm(request.POST or None, offer=offer_obj, language=_language(), user=request.user)
@@ -288,7 +293,7 @@ def reschedule(request, signed: str):
         try:
             start = dt.datetime.fromisoformat(request.POST.get("start", ""))
             services.booking_reschedule(booking=booking, start=start, by="client")
-        except ValueError:
+        except (ValueError, OverflowError):
             flash.error(request, _("Choose a time first."))
         except JasaError as exc:
             flash.error(request, exc.message)

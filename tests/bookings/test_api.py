@@ -60,12 +60,27 @@ def test_slots_in_the_asked_zone(api, offer, staff, now):
 
 @pytest.mark.parametrize("query", [
     {"start": "2026-12-03", "end": "2026-12-01"},
+    {"start": "2026-12-03", "end": "2026-12-04", "tz": "Asia/" + "x" * 400},
     {"start": "2026-12-03", "end": "2026-12-04", "tz": "Mars/Olympus"},
     {"start": "kemarin", "end": "2026-12-04"},
     {"start": "2026-12-01", "end": "2027-06-01"},
 ])
 def test_slots_bad_input_is_422(api, offer, query):
     assert api("get", f"/offers/{offer.pk}/slots", **query).status_code == 422
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "0001-01-03"), ("9999-12-25", "9999-12-31"),
+                                        ("2020-01-01", "2020-01-05")])
+def test_slots_far_from_now_are_empty_not_errors(api, offer, now, start, end):
+    resp = api("get", f"/offers/{offer.pk}/slots", start=start, end=end, tz="Asia/Jakarta")
+    assert resp.status_code == 200 and resp.json()["slots"] == []
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T09:00:00+07:00", "9999-12-31T09:00:00+07:00",
+                                   "0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-12:00",
+                                   "2020-01-01T09:00:00+07:00"])
+def test_booking_far_from_now_is_409(api, offer, gateway, now, start):
+    assert api("post", "/bookings", {**_body(offer), "start": start}).status_code == 409
 
 
 def test_slots_unknown_offer(api, offer):

@@ -39,6 +39,11 @@ def test_offer_page_shows_month_and_first_free_day(client, offer, workspace, now
     cal = client.get(url, {"month": "2027-01", "part": "calendar"}, headers={"HX-Request": "true"})
     assert cal.status_code == 200 and 'id="booking-calendar"' in cal.content.decode()
     assert client.get(reverse("bookings:offer", kwargs={"ws": workspace.slug, "offer": "nope"})).status_code == 404
+    for odd in ({"month": "0001-01"}, {"month": "9999-12"}, {"date": "0001-01-01"}, {"date": "9999-12-31"},
+                {"month": "x"}, {"tz": "Asia/" + "x" * 300}):
+        assert client.get(url, odd).status_code == 200, odd
+        assert client.get(reverse("bookings:day_slots", kwargs={"ws": workspace.slug, "offer": offer.slug}),
+                          odd).status_code == 200, odd
 
 
 def test_booking_form_to_checkout_to_payment_page(client, offer, workspace, gateway, now):
@@ -56,6 +61,8 @@ def test_booking_form_to_checkout_to_payment_page(client, offer, workspace, gate
         assert text in checkout
     pay = client.post(manage_path(booking, "bookings:pay"))
     assert pay.status_code == 302 and pay["Location"] == booking.checkout_url
+    for odd in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-12:00", "bukan-waktu", "2026-12-03T09:00:00"):
+        assert client.get(url, {"start": odd}).status_code == 302, odd
     taken = client.post(url, {"start": THU_9.isoformat(), "name": "Siti", "email": "siti@example.test",
                               "phone": "081234567891"})
     assert taken.status_code == 302 and "date=2026-12-03" in taken["Location"]
