@@ -176,7 +176,6 @@ def booking_hold(*, offer, start: dt.datetime, client_name: str, client_email: s
     The deposit payment is started after the hold commits (a gateway call never runs under the lock);
     a zero deposit confirms at once.
     """
-    from jasa.accounts.services import client_get_or_create
     from jasa.bookings.availability import free_staff_at, slot_is_free
 
     if not offer.is_active:
@@ -203,9 +202,7 @@ def booking_hold(*, offer, start: dt.datetime, client_name: str, client_email: s
         candidates = free_staff_at(offer, start)
     if not candidates:
         raise _taken()
-    with transaction.atomic():
-        client = client_get_or_create(workspace=offer.workspace, email=client_email, name=client_name, phone=phone,
-                                      language=language, time_zone=time_zone)
+    client = _client_for(offer, client_email, client_name, phone, language, time_zone)
     booking = None
     for membership in candidates:
         try:
@@ -220,6 +217,22 @@ def booking_hold(*, offer, start: dt.datetime, client_name: str, client_email: s
     if booking.deposit_invoice_id is None:
         return booking_confirm(booking=booking)
     return booking_start_payment(booking=booking, return_url=return_url)
+
+
+def _client_for(offer, email: str, name: str, phone: str, language: str, time_zone: str):
+    """The workspace's client (and user account) for this email; a concurrent first booking with the same
+    email loses the insert race and simply reads the winner's row."""
+    from jasa.accounts.services import client_get_or_create
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return client_get_or_create(workspace=offer.workspace, email=email, name=name, phone=phone,
+                                            language=language, time_zone=time_zone)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _guest_login_ready(client) -> None:
