@@ -175,3 +175,10 @@ def test_status_page_draws_the_qr_of_a_pending_qris_payment(client, invoice):
     png = client.get(page.context["qr_url"])
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     assert client.get(reverse("payments:pay_qr", args=[invoice.pk, payment.pk])).status_code == 404  # no token
+
+
+def test_portal_shows_each_business_invoices_with_pay_links(client, invoice):
+    client.force_login(invoice.client.user)
+    page = client.get(reverse("web:portal")).content.decode()
+    assert invoice.number in page and reverse("payments:pay", args=[invoice.pk]) in page
+    assert reverse("payments:portal_receipts") in page
