@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -43,7 +44,7 @@ def _env(args) -> dict[str, str]:
         "JASA_BENCH": "1",
         "DEBUG": "0",
         "LOG_LEVEL": "ERROR",
-        "JASA_DATA_DIR": str(ROOT / ".jasa-bench"),
+        "JASA_DATA_DIR": str(Path(tempfile.gettempdir()) / "jasa-bench-webhooks"),
         "SECRET_KEY": env.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789"),
         "DJANGO_SETTINGS_MODULE": "jasa.settings",
     })
