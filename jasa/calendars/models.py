@@ -50,13 +50,13 @@ class CalendarConnection(WorkspaceOwned):
 
     @property
     def credentials(self) -> dict:
-        from jasa.calendars.crypto import decrypt_json
+        from jasa.core.crypto import decrypt_json
 
-        return decrypt_json(self.credentials_encrypted)
+        return decrypt_json(self.credentials_encrypted, what="calendar credentials")
 
     @credentials.setter
     def credentials(self, value: dict) -> None:
-        from jasa.calendars.crypto import encrypt_json
+        from jasa.core.crypto import encrypt_json
 
         self.credentials_encrypted = encrypt_json(value)
 

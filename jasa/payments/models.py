@@ -177,12 +177,12 @@ class GatewayAccount(WorkspaceOwned):
 
     @property
     def credentials(self) -> dict[str, str]:
-        from jasa.payments.crypto import decrypt_json
+        from jasa.core.crypto import decrypt_json
 
-        return decrypt_json(self.credentials_encrypted) if self.credentials_encrypted else {}
+        return decrypt_json(self.credentials_encrypted, what="gateway credentials")
 
     def set_credentials(self, values: dict[str, str]) -> None:
-        from jasa.payments.crypto import encrypt_json
+        from jasa.core.crypto import encrypt_json
 
         self.credentials_encrypted = encrypt_json(values)
 

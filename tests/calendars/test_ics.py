@@ -189,7 +189,7 @@ def test_credentials_are_encrypted_at_rest(db, staff, settings):
     assert "hunter2" not in raw and raw
     assert CalendarConnection.objects.get(pk=conn.pk).credentials == {"username": "u", "password": "hunter2-secret"}
     settings.JASA_ENCRYPTION_KEY = "another passphrase"
-    with pytest.raises(RuntimeError, match="encryption key"):
+    with pytest.raises(ValueError, match="JASA_ENCRYPTION_KEY"):
         CalendarConnection.objects.get(pk=conn.pk).credentials  # noqa: B018
 
 
