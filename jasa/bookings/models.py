@@ -50,12 +50,15 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 class Booking(WorkspaceOwned):
+    """A hold or a booking. Its offer, staff member and client cannot be deleted while it exists (RESTRICT),
+    except together with the whole workspace."""
+
     Status = BookingStatus
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="bookings")
-    offer = models.ForeignKey("catalog.ConsultationOffer", on_delete=models.PROTECT, related_name="bookings")
-    staff = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="bookings")
-    client = models.ForeignKey("accounts.Client", on_delete=models.PROTECT, related_name="bookings")
+    offer = models.ForeignKey("catalog.ConsultationOffer", on_delete=models.RESTRICT, related_name="bookings")
+    staff = models.ForeignKey("accounts.Membership", on_delete=models.RESTRICT, related_name="bookings")
+    client = models.ForeignKey("accounts.Client", on_delete=models.RESTRICT, related_name="bookings")
     start_at = models.DateTimeField(_("start"))
     end_at = models.DateTimeField(_("end"))
     # The session widened by the offer's buffers at booking time: what the constraint compares.

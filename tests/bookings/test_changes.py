@@ -138,3 +138,13 @@ def test_attended(hold, pay):
 def test_awaiting_hold_can_be_cancelled_without_refund(hold):
     booking = booking_cancel(booking=hold(), by="client")
     assert booking.status == BookingStatus.CANCELLED and booking.deposit_refunded_amount == 0
+
+
+def test_bookings_go_with_their_workspace_but_keep_their_offer(hold, pay, offer, workspace):
+    from django.db.models import RestrictedError
+
+    booking = pay(hold())
+    with pytest.raises(RestrictedError):
+        offer.delete()
+    workspace.delete()  # a tenant's deletion takes its bookings with it
+    assert not type(booking).objects.filter(pk=booking.pk).exists()
