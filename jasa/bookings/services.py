@@ -553,6 +553,7 @@ def booking_cancel(*, booking: Booking, by: str = "client", reason: str = "") ->
     jobs.cancel_prefix(_key(booking, "reminder") + ":")
     jobs.cancel(_key(booking, "balance"))
     jobs.cancel_prefix(_key(booking, "balance-reminder") + ":")
+    _void_balance(booking, reason or "booking cancelled")
     refunded = Money.zero(booking.currency)
     if refund.amount > 0:
         refunded = billing.refund(booking, amount=refund, reason=reason or _("Booking cancelled"))
@@ -566,6 +567,20 @@ def booking_cancel(*, booking: Booking, by: str = "client", reason: str = "") ->
         messages.booking_cancelled(booking, refunded.format(booking.client_language))
         _calendar_sync_soon(booking)
     return booking
+
+
+def _void_balance(booking: Booking, reason: str) -> None:
+    """A cancelled session owes no balance: void its open balance invoice (best effort, in a savepoint)."""
+    from jasa.payments.services import invoice_void
+
+    invoice = booking.balance_invoice
+    if invoice is None or invoice.status != "open":
+        return
+    try:
+        with transaction.atomic():
+            invoice_void(invoice, reason)
+    except JasaError as exc:
+        log.warning("balance invoice %s of booking %s not voided: %s", invoice.pk, booking.pk, exc)
 
 
 @transaction.atomic

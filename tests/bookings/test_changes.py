@@ -148,3 +148,12 @@ def test_bookings_go_with_their_workspace_but_keep_their_offer(hold, pay, offer,
         offer.delete()
     workspace.delete()  # a tenant's deletion takes its bookings with it
     assert not type(booking).objects.filter(pk=booking.pk).exists()
+
+
+def test_cancel_voids_an_open_balance_invoice(hold, pay, offer_factory):
+    offer = offer_factory(name_id="Lunas dulu", balance_due="before")
+    booking = pay(hold(offer=offer, start=FRI_9))
+    assert booking.balance_invoice.status == "open"
+    booking = booking_cancel(booking=booking, by="staff")
+    booking.balance_invoice.refresh_from_db()
+    assert booking.balance_invoice.status == "void"
