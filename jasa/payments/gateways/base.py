@@ -208,6 +208,14 @@ class Gateway(Protocol):
         """A harmless authenticated call; returns a short description or raises GatewayError."""
 
 
+DEFAULT_TIMEOUT_SECONDS = 15
+
+
+def request_timeout(credentials: Mapping[str, str]) -> int:
+    """Whole seconds an adapter waits for its gateway: credential "timeout", else 15."""
+    return int(credentials.get("timeout") or DEFAULT_TIMEOUT_SECONDS)
+
+
 _registry: dict[str, type] = {}
 
 

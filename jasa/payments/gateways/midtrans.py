@@ -39,9 +39,8 @@ from jasa.payments.gateways.base import (
     WebhookEvent,
     WebhookRejected,
     register,
+    request_timeout,
 )
-
-DEFAULT_TIMEOUT = 15.0
 
 # (transaction_status, fraud_status) -> jasa status; fraud_status "*" matches any. Checked in order.
 STATUS_TABLE: tuple[tuple[str, str, Status], ...] = (
@@ -142,7 +141,7 @@ class MidtransGateway:
     def __init__(self, credentials: Mapping[str, str], *, sandbox: bool = True) -> None:
         self.server_key = credentials.get("server_key", "")
         self.sandbox = sandbox
-        timeout = float(credentials.get("timeout") or DEFAULT_TIMEOUT)
+        timeout = request_timeout(credentials)
         config: dict[str, Any] = {
             "core_url": credentials.get("core_api_url", ""),
             "snap_url": credentials.get("snap_url", ""),

@@ -43,9 +43,9 @@ from jasa.payments.gateways.base import (
     WebhookEvent,
     WebhookRejected,
     register,
+    request_timeout,
 )
 
-DEFAULT_TIMEOUT = 15.0
 TOLERANCE_SECONDS = 300  # Stripe's own default for signed webhooks
 REFERENCE_KEY = "jasa_reference"  # metadata key carrying jasa's payment reference
 
@@ -108,7 +108,7 @@ class StripeGateway:
     def __init__(self, credentials: Mapping[str, str], *, sandbox: bool = True) -> None:
         self.sandbox = sandbox
         self.webhook_secret = credentials.get("webhook_secret", "")
-        timeout = float(credentials.get("timeout") or DEFAULT_TIMEOUT)
+        timeout = request_timeout(credentials)
         options: dict[str, Any] = {
             "http_client": stripe_sdk.RequestsClient(timeout=timeout),
             "max_network_retries": 0,  # the core retries with the same idempotency key

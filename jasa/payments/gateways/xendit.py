@@ -43,9 +43,9 @@ from jasa.payments.gateways.base import (
     WebhookEvent,
     WebhookRejected,
     register,
+    request_timeout,
 )
 
-DEFAULT_TIMEOUT = 15.0
 API_BASE = "https://api.xendit.co"
 REFERENCE_KEY = "jasa_reference"
 
@@ -116,7 +116,7 @@ class XenditGateway:
     def __init__(self, credentials: Mapping[str, str], *, sandbox: bool = True) -> None:
         self.sandbox = sandbox  # Xendit tells test from live by the key itself
         self.callback_token = credentials.get("callback_token", "")
-        self.timeout = float(credentials.get("timeout") or DEFAULT_TIMEOUT)
+        self.timeout = request_timeout(credentials)
         config = Configuration(host=(credentials.get("api_base") or API_BASE).rstrip("/"),
                                api_key=credentials.get("secret_key", ""))
         config.retries = False  # one attempt per call: the core retries with the same reference
