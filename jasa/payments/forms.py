@@ -35,6 +35,15 @@ class RefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class TransferRefundForm(forms.Form):
+    """Staff record a refund they paid by bank transfer (VA / store payments the gateway cannot refund)."""
+
+    amount = forms.IntegerField(label=_("Amount"), min_value=1)
+    transfer_reference = forms.CharField(label=_("Transfer reference"), max_length=100)
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+    refund_key = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+
 class GatewayAccountForm(forms.Form):
     gateway = forms.ChoiceField(label=_("Gateway"))
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)

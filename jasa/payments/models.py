@@ -364,8 +364,16 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RefundChannel(models.TextChoices):
+    GATEWAY = "gateway", _("Through the gateway")
+    # Paid by the business outside the gateway (VA and store payments cannot be refunded there):
+    # pending = owed to the client, succeeded = transferred (see services.refund_record_manual).
+    BANK_TRANSFER = "bank_transfer", _("By bank transfer")
+
+
 class Refund(WorkspaceOwned):
     payment = models.ForeignKey(PaymentIntent, on_delete=models.RESTRICT, related_name="refunds")
+    channel = models.CharField(max_length=20, choices=RefundChannel.choices, default=RefundChannel.GATEWAY)
     refund_key = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     refund_amount = models.BigIntegerField()
@@ -374,6 +382,11 @@ class Refund(WorkspaceOwned):
     gateway_reference = models.CharField(max_length=200, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     requested_by = models.CharField(max_length=200, blank=True)
+    # Bank transfer refunds only: where the client wants the money (never card data) and the bank's reference.
+    bank_name = models.CharField(max_length=60, blank=True)
+    account_number = models.CharField(max_length=34, blank=True)
+    account_holder = models.CharField(max_length=100, blank=True)
+    transfer_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -382,6 +395,15 @@ class Refund(WorkspaceOwned):
     @property
     def amount(self) -> Money:
         return Money(self.refund_amount, self.currency)
+
+    @property
+    def is_owed(self) -> bool:
+        """A bank transfer the business still has to make."""
+        return self.channel == RefundChannel.BANK_TRANSFER and self.status == RefundStatus.PENDING
+
+    @property
+    def has_account(self) -> bool:
+        return bool(self.bank_name and self.account_number and self.account_holder)
 
 
 class SavedPaymentMethod(WorkspaceOwned):

@@ -131,3 +131,26 @@ def receipt_send(receipt_id: str) -> bool:
     )
     Receipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True).update(emailed_at=clock.now())
     return True
+
+
+def refund_receipt_send(refund_id: str) -> bool:
+    """Email the client that a refund by bank transfer was sent (the refund receipt), once per refund."""
+    from jasa.notifications.services import notify
+    from jasa.payments.models import Refund
+
+    refund = Refund.objects.select_related("payment__invoice__client", "workspace").filter(pk=refund_id).first()
+    if refund is None or refund.status != "succeeded":
+        return False
+    client = refund.payment.invoice.client
+    language = client.language if client.language in ("id", "en") else "id"
+    notify(
+        workspace=refund.workspace, channel="email", recipient=client.email, template="payments.refund_receipt",
+        context={
+            "recipient_name": client.name, "workspace_name": refund.workspace.name,
+            "invoice_number": refund.payment.invoice.number or "", "amount": refund.amount.format(language),
+            "bank_name": refund.bank_name, "account_tail": refund.account_number[-4:],
+            "transfer_reference": refund.transfer_reference,
+        },
+        language=language, dedupe_key=f"refund:{refund.pk}",
+    )
+    return True

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from fractions import Fraction
@@ -62,6 +63,7 @@ from jasa.payments.models import (
     PaymentIntent,
     Receipt,
     Refund,
+    RefundChannel,
     RefundStatus,
     SavedPaymentMethod,
     TaxSettings,
@@ -712,18 +714,11 @@ def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund
         existing = Refund.objects.filter(payment=payment, refund_key=key).first()
         if existing is not None:
             return existing
-        if payment.status not in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED):
-            raise Conflict(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
+        _check_refundable(payment, amount)
         caps = gateway_class(payment.gateway).methods.get(Method(payment.method)) if payment.method else None
         if caps is not None and not caps.refund:
             raise ValidationError(f"{payment.method} payments cannot be refunded through {payment.gateway}; "
                                   "return the money by bank transfer.", field="amount", code="refund_unsupported")
-        reserved = Money(
-            payment.refunds.filter(status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED])
-            .aggregate(t=Sum("refund_amount"))["t"] or 0, payment.currency)
-        refundable = payment.amount - reserved
-        if amount.currency != payment.currency or amount.amount <= 0 or amount > refundable:
-            raise ValidationError(f"The refund must be more than zero and at most {refundable}.", field="amount")
         if caps is not None and not caps.partial_refund and amount != payment.amount:
             raise ValidationError(f"{payment.method} payments can only be refunded in full ({payment.amount}).",
                                   field="amount", code="partial_refund_unsupported")
@@ -747,6 +742,20 @@ def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund
                           gateway_reference=result.gateway_reference)
 
 
+def _check_refundable(payment: PaymentIntent, amount: Money, *, besides: Refund | None = None) -> None:
+    """The payment (locked) may be refunded ``amount``: succeeded, same currency, at most what is not yet
+    refunded, being refunded or owed. ``besides``: an owed refund that this amount replaces."""
+    if payment.status not in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED):
+        raise Conflict(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
+    reserved_rows = payment.refunds.filter(status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED])
+    if besides is not None:
+        reserved_rows = reserved_rows.exclude(pk=besides.pk)
+    reserved = Money(reserved_rows.aggregate(t=Sum("refund_amount"))["t"] or 0, payment.currency)
+    refundable = payment.amount - reserved
+    if amount.currency != payment.currency or amount.amount <= 0 or amount > refundable:
+        raise ValidationError(f"The refund must be more than zero and at most {refundable}.", field="amount")
+
+
 def _refund_finish(refund_id, *, status: str, message: str = "", gateway_reference: str = "") -> Refund:
     events = _Events()
     with transaction.atomic():
@@ -767,6 +776,100 @@ def _refund_finish(refund_id, *, status: str, message: str = "", gateway_referen
     return refund
 
 
+# --- refunds by bank transfer ------------------------------------------------------------------
+# VA and convenience-store payments cannot be refunded through the gateway (Midtrans, Xendit): the
+# business transfers the money from its bank account. jasa keeps that visible as an owed refund
+# (a pending bank_transfer Refund holding the client's account) until staff record the transfer.
+
+ACCOUNT_NUMBER = re.compile(r"^[0-9]{5,20}$")
+
+
+@transaction.atomic
+def refund_request_manual(*, payment: PaymentIntent, amount: Money, reason: str,
+                          refund_key: str | None = None) -> Refund:
+    """Record that ``amount`` is owed to the client by bank transfer (the gateway cannot refund it)."""
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the refund.", field="reason")
+    amount = _money(amount, "amount")
+    payment = PaymentIntent.objects.select_for_update().get(pk=payment.pk)
+    key = refund_key or f"{payment.reference}:transfer:{payment.refunds.count() + 1}"
+    existing = Refund.objects.filter(payment=payment, refund_key=key).first()
+    if existing is not None:
+        return existing
+    _check_refundable(payment, amount)
+    refund = Refund.objects.create(
+        workspace_id=payment.workspace_id, payment=payment, refund_key=key, refund_amount=amount.amount,
+        currency=amount.currency, reason=reason.strip(), requested_by=audit.current_actor().label,
+        channel=RefundChannel.BANK_TRANSFER,
+    )
+    audit.record(refund, "refund.owed", after={"amount": amount, "reason": reason, "payment": str(payment.pk)})
+    return refund
+
+
+@transaction.atomic
+def refund_set_account(*, refund: Refund, bank_name: str, account_number: str, account_holder: str) -> Refund:
+    """Store the bank account the client wants an owed refund paid to (a bank account, never card data)."""
+    bank_name, account_holder = (bank_name or "").strip(), " ".join((account_holder or "").split())
+    number = re.sub(r"[\s.-]", "", account_number or "")
+    if not bank_name or len(bank_name) > 60:
+        raise ValidationError("Give the bank's name (at most 60 characters).", field="bank_name")
+    if not ACCOUNT_NUMBER.match(number):
+        raise ValidationError("The account number is 5 to 20 digits.", field="account_number")
+    if not account_holder or len(account_holder) > 100:
+        raise ValidationError("Give the account holder's name as the bank knows it.", field="account_holder")
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if not refund.is_owed:
+        raise Conflict("This refund is not waiting for a bank transfer.")
+    before = {"bank_name": refund.bank_name, "account_number": refund.account_number[-4:]}
+    refund.bank_name, refund.account_number, refund.account_holder = bank_name, number, account_holder
+    refund.save(update_fields=["bank_name", "account_number", "account_holder", "updated_at"])
+    audit.record(refund, "refund.account", before=before,
+                 after={"bank_name": bank_name, "account_number": number[-4:]})
+    return refund
+
+
+def refund_record_manual(*, payment: PaymentIntent, amount: Money, reason: str, transfer_reference: str,
+                         refund_key: str | None = None) -> Refund:
+    """Record a refund the business paid by bank transfer outside the gateway (any method).
+
+    ``refund_key`` of an owed refund settles that one (its amount may change to what was sent);
+    a key already recorded returns that refund (idempotent). The ledger, the payment's status, the
+    audit and ``payment_refunded`` follow the same path as a gateway refund.
+    """
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the refund.", field="reason")
+    transfer_reference = (transfer_reference or "").strip()
+    if not transfer_reference or len(transfer_reference) > 100:
+        raise ValidationError("Give the bank transfer's reference (at most 100 characters).",
+                              field="transfer_reference")
+    amount = _money(amount, "amount")
+    with transaction.atomic():
+        payment = PaymentIntent.objects.select_for_update().get(pk=payment.pk)
+        key = refund_key or f"{payment.reference}:transfer:{payment.refunds.count() + 1}"
+        refund = Refund.objects.filter(payment=payment, refund_key=key).first()
+        if refund is not None and not refund.is_owed:
+            return refund
+        _check_refundable(payment, amount, besides=refund)
+        if refund is None:
+            refund = Refund(workspace_id=payment.workspace_id, payment=payment, refund_key=key,
+                            channel=RefundChannel.BANK_TRANSFER, requested_by=audit.current_actor().label)
+        refund.refund_amount, refund.currency = amount.amount, amount.currency
+        refund.reason, refund.transfer_reference = reason.strip(), transfer_reference
+        refund.save()
+        refund = _refund_finish(refund.pk, status=RefundStatus.SUCCEEDED)
+        transaction.on_commit(lambda: _enqueue_refund_email(refund.pk))
+    return refund
+
+
+def _enqueue_refund_email(refund_id) -> None:
+    from jasa.payments.tasks import refund_receipt_email
+
+    try:
+        refund_receipt_email(str(refund_id))
+    except Exception:  # noqa: BLE001 - the refund is recorded; the email can be resent
+        log.exception("could not enqueue the refund email for %s", refund_id)
+
+
 def _refund_succeeded(payment: PaymentIntent, refund: Refund, events: _Events) -> None:
     added = _ledger_factory(payment)(LedgerKind.REFUNDED, f"refund:{refund.pk}", refund.amount)
     if not added:
@@ -783,14 +886,15 @@ def _record_gateway_refunds(payment: PaymentIntent, refunded: Money, events: _Ev
     refund made in the gateway's own dashboard that jasa does not know of yet."""
     done = Money(payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("refund_amount"))["t"] or 0,
                  payment.currency)
-    for refund in payment.refunds.filter(status=RefundStatus.PENDING).order_by("created_at"):
+    ours = payment.refunds.filter(status=RefundStatus.PENDING, channel=RefundChannel.GATEWAY)
+    for refund in ours.order_by("created_at"):
         if done + refund.amount > refunded:
             break
         refund.status = RefundStatus.SUCCEEDED
         refund.save(update_fields=["status", "updated_at"])
         _refund_succeeded(payment, refund, events)
         done = done + refund.amount
-    if payment.refunds.filter(status=RefundStatus.PENDING).exists():
+    if ours.exists():
         return  # the gateway has not caught up with our own requests yet
     missing = refunded - done
     if missing.amount <= 0:

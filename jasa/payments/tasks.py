@@ -20,6 +20,13 @@ def receipt_email(receipt_id: str) -> bool:
     return receipt_send(receipt_id)
 
 
+@db_task(retries=3, retry_delay=60)
+def refund_receipt_email(refund_id: str) -> bool:
+    from jasa.payments.receipts import refund_receipt_send
+
+    return refund_receipt_send(refund_id)
+
+
 @db_periodic_task(crontab(minute="*/2"))
 def payments_reconcile_task() -> dict[str, int]:
     return services.payments_reconcile()

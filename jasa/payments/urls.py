@@ -25,6 +25,8 @@ urlpatterns: list = [
     path("dashboard/<slug:ws>/payments/settings/<uuid:account_id>/test/", views.gateway_test, name="gateway_test"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/", views.payment_detail, name="detail"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/refund/", views.payment_refund, name="refund"),
+    path("dashboard/<slug:ws>/payments/<uuid:payment_id>/refund-transfer/", views.payment_refund_transfer,
+         name="refund_transfer"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/sync/", views.payment_sync, name="sync"),
     path("dashboard/<slug:ws>/reports/", views.reports, name="reports"),
 ]

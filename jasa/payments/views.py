@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from jasa.payments.forms import (
     PaymentFilterForm,
     RefundForm,
     TaxForm,
+    TransferRefundForm,
 )
 from jasa.payments.gateways.base import GatewayDeclined, GatewayError
 from jasa.payments.models import FeeRule, GatewayAccount
@@ -77,6 +79,7 @@ def payment_detail(request, payment_id):
         "refund_form": RefundForm(initial={"amount": payment.gross_amount}),
         "can_refund": can(request.membership, "payments.refund")
         and payment.status in ("succeeded", "partially_refunded"),
+        "can_refund_transfer": can(request.membership, "payments.refund"),
         "receipt": getattr(payment, "receipt", None),
     })
 
@@ -102,6 +105,32 @@ def payment_refund(request, payment_id):
         else:
             messages.success(request, _("Refund of %(amount)s recorded (%(status)s).")
                              % {"amount": refund.amount.format(request.LANGUAGE_CODE), "status": refund.status})
+    return redirect("payments:detail", ws=request.workspace.slug, payment_id=payment.pk)
+
+
+@require_POST
+@workspace_member("payments.refund")
+def payment_refund_transfer(request, payment_id):
+    """Record a refund paid by bank transfer; back to ``next`` (e.g. the booking) or the payment."""
+    payment = _payment_or_404(request, payment_id)
+    form = TransferRefundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the amount, the transfer reference and a reason."))
+    else:
+        data = form.cleaned_data
+        try:
+            refund = services.refund_record_manual(
+                payment=payment, amount=Money(data["amount"], payment.currency), reason=data["reason"],
+                transfer_reference=data["transfer_reference"], refund_key=data["refund_key"] or None,
+            )
+        except JasaError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Refund of %(amount)s by bank transfer recorded.")
+                             % {"amount": refund.amount.format(request.LANGUAGE_CODE)})
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
     return redirect("payments:detail", ws=request.workspace.slug, payment_id=payment.pk)
 
 

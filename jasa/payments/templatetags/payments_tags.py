@@ -17,3 +17,21 @@ def money(value) -> str:
         value = Money(value)
     lang = (translation.get_language() or "id")[:2]
     return value.format("en" if lang == "en" else "id")
+
+
+@register.simple_tag
+def owed_refunds(invoice) -> list:
+    """An invoice's refunds waiting for a bank transfer (with the client's account once given)."""
+    from jasa.payments.models import Refund, RefundChannel, RefundStatus
+
+    if invoice is None:
+        return []
+    return list(Refund.objects.filter(payment__invoice=invoice, channel=RefundChannel.BANK_TRANSFER,
+                                      status=RefundStatus.PENDING).select_related("payment").order_by("created_at"))
+
+
+@register.inclusion_tag("payments/staff/_owed_refund.html", takes_context=True)
+def owed_refund_form(context, refund, next_url=""):
+    """The "Record refund by bank transfer" form of one owed refund, amount prefilled."""
+    return {"refund": refund, "next_url": next_url, "csrf_token": context.get("csrf_token"),
+            "current_workspace": context.get("current_workspace")}
