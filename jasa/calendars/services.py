@@ -123,6 +123,7 @@ def sync_window(conn: CalendarConnection) -> tuple[dt.datetime, dt.datetime]:
 def connection_sync(conn_id) -> CalendarConnection | None:
     """Fetch busy times now and replace the cache; on failure keep the cache and record the error."""
     from jasa.bookings.availability import staff_zone
+    from jasa.bookings.cache import availability_changed
 
     conn = CalendarConnection.objects.select_related("membership__profile", "workspace").filter(pk=conn_id).first()
     if conn is None or not conn.is_active:
@@ -152,6 +153,7 @@ def connection_sync(conn_id) -> CalendarConnection | None:
                 batch_size=1000,
             )
             conn.etag, conn.last_modified = result.etag[:500], result.last_modified[:100]
+            availability_changed(conn.workspace_id)  # bulk writes send no signals: cached slots must go
         had_error = bool(conn.last_error)
         conn.last_synced_at = conn.last_attempt_at = now
         conn.last_error = ""

@@ -1,0 +1,88 @@
+"""Cache of computed free slots, made safe by an *availability version* per workspace.
+
+Every change that can alter a workspace's free time (bookings and holds, working hours, date
+overrides, holidays, offers and their staff, staff zones, calendar busy times) calls
+:func:`availability_changed`, which gives the workspace a new version; cache keys carry the version,
+so an entry from before the change is never read again (it simply expires).
+
+Slots also depend on "now" (minimum notice, horizon, lapsing holds), so keys also carry a short time
+bucket, and :func:`cached_slots` drops, on the way out, every slot that starts before now + notice.
+A cached answer is therefore at most ``BUCKET_SECONDS`` late in *showing* a slot that became free
+by the passing of time alone (a lapsed hold, the horizon moving on), and never shows one that
+cannot be booked because of notice. A booking never trusts this cache: ``slot_is_free`` recomputes
+inside the booking's transaction.
+
+The cache is Django's default one (the database cache, or Redis when REDIS_URL is set), shared by
+every worker. Receivers that call :func:`availability_changed` are in ``cache_receivers.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from jasa.core import clock
+
+log = logging.getLogger(__name__)
+
+BUCKET_SECONDS = 60
+# Long enough to serve a whole bucket; stale versions' entries just age out.
+ENTRY_SECONDS = 2 * BUCKET_SECONDS
+_VERSION_KEY = "jasa:availability:v:{}"
+
+
+def availability_version(workspace_id) -> str:
+    """The workspace's current availability version (a new one is made when none is stored)."""
+    key = _VERSION_KEY.format(workspace_id)
+    version = cache.get(key)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(key, version, None):  # another worker made one first: use theirs
+            version = cache.get(key) or version
+    return version
+
+
+def _bump(workspace_id) -> None:
+    try:
+        cache.set(_VERSION_KEY.format(workspace_id), uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the change itself
+        log.exception("could not bump the availability version of workspace %s", workspace_id)
+
+
+def availability_changed(workspace_id) -> None:
+    """Forget every cached slot list of this workspace.
+
+    Bumped now (so this same transaction, and tests, read fresh slots) and again at commit: a reader
+    that computed slots from the data before the commit may have stored them under the first new
+    version; the second one makes sure nothing computed before the commit is served after it.
+    """
+    if workspace_id is None:
+        return
+    _bump(workspace_id)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump(workspace_id), robust=True)
+
+
+def cached_slots(
+    offer, key_parts: Sequence[Hashable], build: Callable[[], list[tuple[int, Any]]]
+) -> list[Any]:
+    """The payloads of ``build()`` (``[(start epoch seconds, payload), ...]``) from the cache when fresh.
+
+    ``key_parts`` name the question (start, end, zone, ...); the offer, the workspace's version and
+    the time bucket are added here. Slots starting before now + the offer's notice are dropped.
+    """
+    now = clock.now().timestamp()
+    version = availability_version(offer.workspace_id)
+    key = "jasa:slots:{}:{}:{}:{}".format(offer.pk, version, int(now) // BUCKET_SECONDS,
+                                          ":".join(str(p) for p in key_parts))
+    entries = cache.get(key)
+    if entries is None:
+        entries = build()
+        cache.set(key, entries, ENTRY_SECONDS)
+    earliest = now + offer.min_notice_minutes * 60
+    return [payload for start, payload in entries if start >= earliest]
