@@ -80,8 +80,9 @@ def refund(booking, *, amount: Money, reason: str) -> Money:
     """Refund ``amount`` of the paid deposit through the payment core; returns what was refunded.
 
     Split over the deposit's successful payments (normally one). The refund key makes a retry safe.
-    A refund the gateway cannot make (VA and store payments at most gateways) is left to the
-    business to return by bank transfer: the caller sees less refunded than asked and says so.
+    A refund the gateway cannot make (VA and store payments at most gateways) becomes a refund owed
+    by bank transfer in the payment core (staff record it once sent): the caller sees less refunded
+    than asked and says so.
     """
     from django.db import transaction
 
@@ -104,9 +105,32 @@ def refund(booking, *, amount: Money, reason: str) -> Money:
                 )
         except JasaError as exc:
             log.warning("refund for booking %s not made through the gateway: %s", booking.pk, exc)
+            _owe_by_transfer(booking, payment, Money(part, amount.currency), reason)
             continue
         if result.status == "failed":
             continue
         left -= part
         done += part
     return Money(done, amount.currency)
+
+
+def _owe_by_transfer(booking, payment, amount: Money, reason: str) -> None:
+    """Keep the refund the gateway refused visible as owed, for staff to pay by bank transfer."""
+    from django.db import transaction
+
+    from jasa.core.errors import JasaError
+    from jasa.payments.services import refund_request_manual
+
+    try:
+        with transaction.atomic():
+            refund_request_manual(payment=payment, amount=amount, reason=reason,
+                                  refund_key=f"booking:{booking.pk}:transfer:{payment.pk}")
+    except JasaError as exc:
+        log.warning("refund owed for booking %s not recorded: %s", booking.pk, exc)
+
+
+def owed_refunds(booking) -> list:
+    """The deposit's refunds waiting for a bank transfer."""
+    from jasa.payments.selectors import owed_refunds as owed
+
+    return owed(booking.deposit_invoice) if booking.deposit_invoice_id else []

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from jasa.bookings import availability, selectors, services
 from jasa.core import clock, jobs
-from jasa.payments.signals import invoice_paid, payment_failed, payment_status_changed
+from jasa.payments.signals import invoice_paid, payment_failed, payment_refunded, payment_status_changed
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +35,8 @@ def _payment_failed(sender, payment, **kwargs):
 @receiver(payment_status_changed, dispatch_uid="bookings.payment_status_changed")
 def _payment_status_changed(sender, payment, old=None, new=None, **kwargs):
     services.on_payment_status_changed(payment, old, new or payment.status)
+
+
+@receiver(payment_refunded, dispatch_uid="bookings.payment_refunded")
+def _payment_refunded(sender, payment, refund, **kwargs):
+    services.on_payment_refunded(payment, refund)

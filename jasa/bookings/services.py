@@ -700,3 +700,35 @@ def on_payment_status_changed(payment, old, new) -> None:
                                      status=BookingStatus.AWAITING_DEPOSIT).first()
     if booking is not None:
         booking_extend_hold(booking=booking, until=payment.expires_at)
+
+
+def on_payment_refunded(payment, refund) -> None:
+    """A deposit refund the business paid by bank transfer: it is no longer owed but refunded."""
+    if refund.channel != "bank_transfer":
+        return  # gateway refunds are counted by the call that made them (booking_cancel)
+    found = Booking.objects.filter(deposit_invoice_id=payment.invoice_id).values_list("pk", flat=True).first()
+    if found is None:
+        return
+    with transaction.atomic():
+        booking = Booking.locked(found)
+        before = {"refunded": booking.deposit_refunded_amount, "owed": booking.refund_owed_amount}
+        booking.deposit_refunded_amount += refund.refund_amount
+        booking.refund_owed_amount = max(0, booking.refund_owed_amount - refund.refund_amount)
+        booking.save(update_fields=["deposit_refunded_amount", "refund_owed_amount", "updated_at"])
+        audit.record(booking, "booking.refund_transferred", before=before,
+                     after={"refunded": booking.deposit_refunded_amount, "owed": booking.refund_owed_amount,
+                            "refund": str(refund.pk)})
+
+
+@transaction.atomic
+def booking_refund_account(*, booking: Booking, bank_name: str, account_number: str, account_holder: str) -> Booking:
+    """The client says which bank account the refund owed to them goes to (the gateway could not refund it)."""
+    from jasa.payments.services import refund_set_account
+
+    owed = billing.owed_refunds(booking)
+    if not owed:
+        raise Conflict(_("No refund is waiting for a bank account."))
+    for refund in owed:
+        refund_set_account(refund=refund, bank_name=bank_name, account_number=account_number,
+                           account_holder=account_holder)
+    return booking

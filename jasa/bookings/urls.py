@@ -15,6 +15,7 @@ signed = [
     path("pay/", views.pay, name="pay"),
     path("booking.ics", views.ics_download, name="ics"),
     path("cancel/", views.cancel, name="cancel"),
+    path("refund-account/", views.refund_account, name="refund_account"),
     path("reschedule/", views.reschedule, name="reschedule"),
 ]
 staff = [

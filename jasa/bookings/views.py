@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jasa.accounts.selectors import workspace_by_slug
-from jasa.bookings import services
-from jasa.bookings.forms import BookingForm
+from jasa.bookings import billing, services
+from jasa.bookings.forms import BookingForm, RefundAccountForm
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import booking_from_signature, manage_path
 from jasa.bookings.models import BookingStatus
@@ -257,6 +257,8 @@ def manage(request, signed: str):
     ctx = _booking_context(request, booking)
     ctx.update({
         "google_url": google_calendar_url(booking, ctx["lang"]),
+        "owed_refunds": billing.owed_refunds(booking),
+        "refund_account_form": RefundAccountForm(),
         "outlook_url": outlook_calendar_url(booking, ctx["lang"]),
     })
     return render(request, "bookings/manage.html", ctx)
@@ -267,6 +269,23 @@ def ics_download(request, signed: str):
     response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="booking-{str(booking.pk)[:8]}.ics"'
     return response
+
+
+@require_POST
+def refund_account(request, signed: str):
+    """The client gives the bank account for a deposit refund the gateway could not make (VA, store)."""
+    booking = _booking_or_404(signed)
+    form = RefundAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.booking_refund_account(booking=booking, **form.cleaned_data)
+        except JasaError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, _("Thank you. We will transfer your refund to this account."))
+    else:
+        flash.error(request, _("Give the bank, the account number and the account holder."))
+    return redirect("bookings:manage", signed=signed)
 
 
 @require_POST

@@ -131,3 +131,13 @@ def report_by_day_and_method(workspace, since: dt.datetime, until: dt.datetime) 
         out.append({"day": day, "method": method, "currency": currency, **v,
                     "net": v["gross"] - v["fee"] - v["refunded"]})
     return out
+
+
+def owed_refunds(invoice) -> list:
+    """An invoice's refunds waiting for a bank transfer (with the client's account once given)."""
+    from jasa.payments.models import Refund, RefundChannel, RefundStatus
+
+    if invoice is None:
+        return []
+    return list(Refund.objects.filter(payment__invoice=invoice, channel=RefundChannel.BANK_TRANSFER,
+                                      status=RefundStatus.PENDING).select_related("payment").order_by("created_at"))

@@ -21,13 +21,9 @@ def money(value) -> str:
 
 @register.simple_tag
 def owed_refunds(invoice) -> list:
-    """An invoice's refunds waiting for a bank transfer (with the client's account once given)."""
-    from jasa.payments.models import Refund, RefundChannel, RefundStatus
+    from jasa.payments.selectors import owed_refunds as owed
 
-    if invoice is None:
-        return []
-    return list(Refund.objects.filter(payment__invoice=invoice, channel=RefundChannel.BANK_TRANSFER,
-                                      status=RefundStatus.PENDING).select_related("payment").order_by("created_at"))
+    return owed(invoice)
 
 
 @register.inclusion_tag("payments/staff/_owed_refund.html", takes_context=True)
