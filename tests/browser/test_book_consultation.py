@@ -1,6 +1,7 @@
 """In Chromium: a client books the demo offer, pays the deposit in the sandbox by BCA virtual account
 (simulate panel), sees the confirmation, finds the email with the .ics on the SMTP server, then cancels
-inside the free window and the deposit refund is recorded for them."""
+inside the free window and gives a bank account (BCA VA cannot be refunded through the gateway), the
+finance staff member records the bank transfer, and the client's manage page shows the deposit refunded."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _ics_of(message) -> icalendar.Calendar:
 @pytest.mark.browser
 def test_book_pay_by_bca_va_confirm_then_cancel(demo, live_server, page):
     from jasa.bookings.models import Booking
+    from jasa.core.demo import DEMO_PASSWORD
 
     inbox = demo
     page.goto(f"{live_server.url}/demo/")
@@ -76,15 +78,44 @@ def test_book_pay_by_bca_va_confirm_then_cancel(demo, live_server, page):
     assert event.decoded("dtstart") == dt.datetime(2026, 12, 4, 2, 0, tzinfo=dt.UTC)
     assert "Konsultasi 60 menit" in str(event["summary"])
 
-    # cancel inside the free window: the deposit is refunded (a VA payment is returned by bank transfer,
-    # as BCA VA cannot be reversed through the gateway)
+    # cancel inside the free window: a BCA VA payment cannot be reversed through the gateway, so the
+    # refund is owed by bank transfer and the client says where to
     page.click('[data-action="cancel"]')
     expect(page.locator('[data-status="cancelled"]')).to_be_visible()
+    manage_url = page.url
     booking.refresh_from_db()
-    assert booking.status == "cancelled"
-    assert booking.deposit_refunded_amount + booking.refund_owed_amount == 100_000
+    assert booking.status == "cancelled" and booking.refund_owed_amount == 100_000
     assert booking.deposit_kept.is_zero
-    expect(page.locator(".refund-note").first).to_contain_text("100.000")
+    expect(page.locator(".refund-owed")).to_contain_text("100.000")
+    page.fill("#id_bank_name", "BCA")
+    page.fill("#id_account_number", "123 456 7890")
+    page.fill("#id_account_holder", "Rina Klien")
+    page.click('#refund-account-form button[type="submit"]')
+    expect(page.locator(".refund-account")).to_contain_text("****7890")
+
+    # finance sees the account on the booking and records the transfer
+    page.goto(f"{live_server.url}/accounts/login/?next=/dashboard/demo/bookings/{booking.pk}/")
+    page.fill("input[name=login]", "finance@demo.jasa.local")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    form = page.locator(".refund-transfer-form")
+    expect(page.locator(".owed-refund .refund-account")).to_contain_text("1234567890")
+    expect(form.locator("input[name=amount]")).to_have_value("100000")
+    form.locator("input[name=transfer_reference]").fill("BCA-TRF-0412")
+    form.locator('button[type="submit"]').click()
+    expect(page.locator(".refund-transfer-form")).to_have_count(0)
+
+    # the client's page: deposit refunded; the refund receipt is in the inbox
+    page.goto(manage_url)
+    expect(page.locator(".refund-done")).to_contain_text("100.000")
+    expect(page.locator(".refund-owed")).to_have_count(0)
+    booking.refresh_from_db()
+    assert booking.deposit_refunded_amount == 100_000 and booking.refund_owed_amount == 0
+    for _ in range(60):  # the outbox delivers just after the request
+        if any("BCA-TRF-0412" in inbox.text(m) for m in inbox.to("rina@example.test")):
+            break
+        page.wait_for_timeout(250)
+    assert any("BCA-TRF-0412" in inbox.text(m) for m in inbox.to("rina@example.test"))
 
 
 def _has_ics(message) -> bool:
