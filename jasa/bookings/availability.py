@@ -113,21 +113,29 @@ def calendar_busy(memberships: list, start: dt.datetime, end: dt.datetime, exclu
     if getattr(exclude_booking, "start_at", None) is not None:
         own = (str(exclude_booking.staff_id),
                (int(exclude_booking.start_at.timestamp()), int(exclude_booking.end_at.timestamp())))
-    out: dict[str, list[tuple[int, int]]] = {}
-    for m in memberships:  # one query per staff member keeps rows to two integers each
-        qs = (
-            BusyInterval.objects.filter(membership_id=m.pk, start__lt=end, end__gt=start, connection__is_active=True)
-            .annotate(s=EpochSeconds("start"), e=EpochSeconds("end"))
-            .values_list("s", "e")
-        )
-        # Plain integers need none of the ORM's per-value converters (thousands of rows).
-        sql, params = qs.query.sql_with_params()
-        with connections[qs.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = [tuple(r) for r in cursor.fetchall()]
-        if own is not None and own[0] == str(m.pk):
-            rows = [r for r in rows if r != own[1]]
-        out[str(m.pk)] = rows
+    out: dict[str, list[tuple[int, int]]] = {str(m.pk): [] for m in memberships}
+    if not memberships:
+        return out
+    # One query for every staff member; rows stay plain integers (the staff id as text).
+    qs = (
+        BusyInterval.objects.filter(membership_id__in=[m.pk for m in memberships], start__lt=end, end__gt=start,
+                                    connection__is_active=True)
+        .annotate(s=EpochSeconds("start"), e=EpochSeconds("end"))
+        .values_list("membership_id", "s", "e")
+    )
+    # Plain integers need none of the ORM's per-value converters (thousands of rows).
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    key = {str(m.pk).replace("-", ""): str(m.pk) for m in memberships}  # SQLite returns UUIDs without dashes
+    for membership_id, s, e in rows:
+        staff = key.get(str(membership_id).replace("-", ""))
+        if staff is None:
+            continue
+        if own is not None and own[0] == staff and (s, e) == own[1]:
+            continue
+        out[staff].append((s, e))
     return out
 
 

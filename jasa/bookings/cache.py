@@ -49,9 +49,12 @@ def availability_version(workspace_id) -> str:
 
 def _bump(workspace_id) -> None:
     try:
-        cache.set(_VERSION_KEY.format(workspace_id), uuid.uuid4().hex, None)
+        # The database cache writes on the caller's connection: in a savepoint, so a failed write (two
+        # workers inserting the version row at once, a cull deadlock) never aborts the caller's transaction.
+        with transaction.atomic():
+            cache.set(_VERSION_KEY.format(workspace_id), uuid.uuid4().hex, None)
     except Exception:  # noqa: BLE001 - a cache outage must not fail the change itself
-        log.exception("could not bump the availability version of workspace %s", workspace_id)
+        log.warning("could not bump the availability version of workspace %s", workspace_id, exc_info=True)
 
 
 def availability_changed(workspace_id) -> None:
