@@ -39,7 +39,7 @@ def _env(args) -> dict[str, str]:
     env.update({
         "DATABASE_URL": args.database_url,
         "JASA_QUEUE_URL": args.queue_url,
-        "REDIS_URL": args.queue_url,
+        "REDIS_URL": args.queue_url if args.cache == "redis" else "",
         "JASA_BENCH": "1",
         "DEBUG": "0",
         "LOG_LEVEL": "ERROR",
@@ -60,6 +60,7 @@ def _prepare(args, env) -> dict:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "django", "createcachetable"], cwd=ROOT, env=env, check=True)
     for key, value in env.items():
         os.environ[key] = value
     import django
@@ -141,8 +142,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18734)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/jasa_bench_bookings")
     parser.add_argument("--queue-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--cache", choices=["redis", "db"], default="redis",
+                        help="Django's cache (slots are cached there): Redis at --queue-url, or the database cache")
     args = parser.parse_args()
     env = _env(args)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     Path(env["JASA_DATA_DIR"]).mkdir(exist_ok=True)
     seeded = _prepare(args, env)
     bodies = [
@@ -185,7 +189,8 @@ def main() -> int:
     statuses = Counter(codes)
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "server": {"gunicorn_workers": args.workers, "database": "postgresql"},
+        "server": {"gunicorn_workers": args.workers, "database": "postgresql", "cache": args.cache},
+        "load_average_before": load_before,
         "race": {
             "attempts": args.attempts, "slots": args.slots, "client_processes": args.processes,
             "statuses": {str(k): v for k, v in sorted(statuses.items())},

@@ -233,21 +233,20 @@ def list_slots(request: HttpRequest, offer_id: uuid.UUID, start: dt.date, end: d
         raise ValidationError("end must not be before start.", field="end")
     if (end - start).days >= MAX_SLOT_DAYS:
         raise ValidationError(f"Ask for at most {MAX_SLOT_DAYS} days at a time.", field="end")
-    offer = _offer(offer_id)
-    # Nothing is bookable in the past or past the horizon; clamping also keeps date arithmetic in range.
-    today = clock.today(zone)
-    start, end = max(start, today - dt.timedelta(days=1)), min(end, today + dt.timedelta(days=offer.horizon_days + 1))
 
-    def build() -> list[tuple[int, str]]:
-        slots = available_slots(offer, start, end, zone) if start <= end else []
+    def build(offer) -> list[tuple[int, str]]:
+        # Nothing is bookable in the past or past the horizon; clamping also keeps date arithmetic in range.
+        today = clock.today(zone)
+        first, last = max(start, today - dt.timedelta(days=1)), min(end, today + dt.timedelta(days=offer.horizon_days + 1))
+        slots = available_slots(offer, first, last, zone) if first <= last else []
         return [(int(s.start.timestamp()), json.dumps({
             "start": s.start.astimezone(zone).isoformat(), "end": s.end.astimezone(zone).isoformat(),
             "staff": s.staff_id})) for s in slots]
 
     # Each slot's JSON is cached as text (see jasa.bookings.cache: versioned per workspace, notice applied
-    # on the way out) and the answer is joined here: the shape is SlotsOut (documented above), and skipping
-    # the per-slot output validation keeps this hot public endpoint cheap.
-    slots = ", ".join(cached_slots(offer, (start, end, tz), build))
+    # on the way out; a fresh answer needs no database query) and the answer is joined here: the shape is
+    # SlotsOut (documented above), and skipping the per-slot output validation keeps this hot endpoint cheap.
+    slots = ", ".join(cached_slots(offer_id, (start, end, tz), lambda: _offer(offer_id), build))
     body = f'{{"tz": {json.dumps(tz)}, "slots": [{slots}]}}'
     return HttpResponse(body, content_type="application/json")
 

@@ -34,6 +34,11 @@ BUCKET_SECONDS = 60
 # Long enough to serve a whole bucket; stale versions' entries just age out.
 ENTRY_SECONDS = 2 * BUCKET_SECONDS
 _VERSION_KEY = "jasa:availability:v:{}"
+# An offer's workspace never changes, so each process may remember it (bounded): a fresh answer then
+# needs one cache round trip. A removed or deactivated offer bumps its workspace's version, which
+# sends the request to load_offer() and its NotFound.
+_offer_workspace: dict[str, Any] = {}
+_OFFER_WORKSPACE_MAX = 10_000
 
 
 def availability_version(workspace_id) -> str:
@@ -72,20 +77,38 @@ def availability_changed(workspace_id) -> None:
 
 
 def cached_slots(
-    offer, key_parts: Sequence[Hashable], build: Callable[[], list[tuple[int, Any]]]
+    offer_id, key_parts: Sequence[Hashable], load_offer: Callable[[], Any],
+    build: Callable[[Any], list[tuple[int, Any]]],
 ) -> list[Any]:
-    """The payloads of ``build()`` (``[(start epoch seconds, payload), ...]``) from the cache when fresh.
+    """The payloads of ``build(offer)`` (``[(start epoch seconds, payload), ...]``) from the cache when fresh.
 
-    ``key_parts`` name the question (start, end, zone, ...); the offer, the workspace's version and
-    the time bucket are added here. Slots starting before now + the offer's notice are dropped.
+    ``key_parts`` name the question (start, end, zone, ...); the offer and the time bucket are added here.
+    A fresh answer costs one cache read and no database query: the offer's workspace (which never
+    changes) is remembered, and an entry holds the version it was computed at, read *before* computing,
+    so an entry that raced with a change is never served after the change's bump. On a miss
+    ``load_offer()`` loads the offer (and may raise NotFound). Slots starting before now + the offer's
+    notice are dropped on the way out.
     """
     now = clock.now().timestamp()
+    key = "jasa:slots:{}:{}:{}".format(offer_id, int(now) // BUCKET_SECONDS, ":".join(str(p) for p in key_parts))
+    workspace_id = _offer_workspace.get(str(offer_id))
+    if workspace_id is not None:
+        version_key = _VERSION_KEY.format(workspace_id)
+        found = cache.get_many([version_key, key])  # one round trip
+        entry = found.get(key)
+        if entry is not None and found.get(version_key) is not None and entry[0] == found[version_key]:
+            return _fresh(entry, now)
+    offer = load_offer()
+    if len(_offer_workspace) >= _OFFER_WORKSPACE_MAX:
+        _offer_workspace.clear()
+    _offer_workspace[str(offer_id)] = offer.workspace_id
     version = availability_version(offer.workspace_id)
-    key = "jasa:slots:{}:{}:{}:{}".format(offer.pk, version, int(now) // BUCKET_SECONDS,
-                                          ":".join(str(p) for p in key_parts))
-    entries = cache.get(key)
-    if entries is None:
-        entries = build()
-        cache.set(key, entries, ENTRY_SECONDS)
-    earliest = now + offer.min_notice_minutes * 60
-    return [payload for start, payload in entries if start >= earliest]
+    entry = (version, offer.min_notice_minutes * 60, build(offer))
+    cache.set(key, entry, ENTRY_SECONDS)
+    return _fresh(entry, now)
+
+
+def _fresh(entry: tuple[str, int, list[tuple[int, Any]]], now: float) -> list[Any]:
+    _version, notice_seconds, items = entry
+    earliest = now + notice_seconds
+    return [payload for start, payload in items if start >= earliest]

@@ -44,6 +44,10 @@ def _reads_rules(queries) -> bool:
     return any("workinghours" in q["sql"].lower() for q in queries)
 
 
+def _reads_offer(queries) -> bool:
+    return any("consultationoffer" in q["sql"].lower() for q in queries)
+
+
 def _uncached(client, offer, first, last_day, tz="Asia/Jakarta") -> bytes:
     cache.clear()
     return client.get(f"/api/v1/offers/{offer.pk}/slots",
@@ -55,7 +59,8 @@ def test_cached_answer_equals_uncached_and_skips_the_computation(client, slots, 
     with CaptureQueriesContext(connection) as queries:
         again = slots(THU, FRI, tz="Asia/Makassar")
     body = slots.last["body"]
-    assert not _reads_rules(queries.captured_queries)  # served from the cache
+    assert not _reads_rules(queries.captured_queries)  # served from the cache,
+    assert not _reads_offer(queries.captured_queries)  # without even loading the offer
     assert len(again) == 16 and again[0] == (THU_9, str(staff.pk))
     assert again[0][0].utcoffset() == dt.timedelta(hours=8)  # in the zone asked
     assert body == _uncached(client, offer, THU, FRI, tz="Asia/Makassar")
@@ -130,6 +135,15 @@ def test_offer_rules_staff_and_staff_zone(slots, offer, staff, member_factory, w
     staff_profile_update(profile=staff.profile, time_zone="Asia/Jayapura")  # 09:00 WIT is 07:00 WIB
     mine = sorted(s for s, staff_id in slots() if staff_id == str(staff.pk))
     assert mine[0] == dt.datetime(2026, 12, 3, 7, tzinfo=JKT)
+
+
+def test_a_deactivated_offer_is_not_found_at_once(client, slots, offer):
+    from jasa.catalog.services import offer_update
+
+    assert slots()
+    offer_update(offer=offer, is_active=False)
+    resp = client.get(f"/api/v1/offers/{offer.pk}/slots", {"start": THU.isoformat(), "end": THU.isoformat()})
+    assert resp.status_code == 404
 
 
 FEED = b"""BEGIN:VCALENDAR
