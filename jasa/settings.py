@@ -9,7 +9,6 @@ sandbox gateway.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -52,11 +51,9 @@ def _secret_key() -> str:
     if PRODUCTION:
         raise RuntimeError("SECRET_KEY must be set when JASA_ENV=production")
     # Development: generate once and keep it in the data dir so sessions survive restarts.
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    from jasa.core.secretkey import ensure_secret_key
+
+    return ensure_secret_key(DATA_DIR)
 
 
 SECRET_KEY = _secret_key()
