@@ -23,6 +23,7 @@ from jasa.bookings.phone import normalize_phone
 from jasa.core import audit, clock, jobs
 from jasa.core.errors import Conflict, JasaError, NotFound, PermissionDenied, ValidationError
 from jasa.core.money import Money
+from jasa.payments.services import GatewayUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,6 @@ CALENDAR_JOB = "booking.calendar_sync"
 CONFIRM_RETRY_JOB = "booking.confirm_retry"
 BALANCE_REMINDER_DAYS = (1, 3, 7)
 DEFAULT_CHANNELS = ["email", "whatsapp"]
-
-
-class GatewayUnavailable(JasaError):
-    code = "gateway_unavailable"
-    status = 503
 
 
 def _key(booking: Booking, *parts) -> str:
@@ -244,6 +240,9 @@ def _guest_login_ready(client) -> None:
                                            defaults={"primary": True, "verified": False})
 
 
+_PAYMENT_DEAD = {"failed", "canceled", "expired"}
+
+
 def booking_start_payment(*, booking: Booking, return_url: str = "") -> Booking:
     """Start (idempotently) the deposit payment and remember its hosted checkout address."""
     from jasa.bookings.links import manage_url
@@ -260,6 +259,13 @@ def booking_start_payment(*, booking: Booking, return_url: str = "") -> Booking:
         if isinstance(exc, JasaError) and exc.status < 500:
             raise
         raise GatewayUnavailable(_("The payment service is not answering. Please try again in a minute."))
+    if getattr(intent, "status", "") in _PAYMENT_DEAD:
+        # The gateway refused at once (its failure signal has already released the hold): the
+        # client must not be told the slot is held for a payment that cannot be made.
+        booking.refresh_from_db(fields=["status"])
+        if booking.status == BookingStatus.AWAITING_DEPOSIT:
+            booking_expire_hold(booking=booking, force=True, reason="payment failed")
+        raise GatewayUnavailable(_("The payment could not be started. Please choose the time again."))
     url = getattr(intent, "checkout_url", "") or ""
     if url and url != booking.checkout_url:
         Booking.objects.filter(pk=booking.pk).update(checkout_url=url)

@@ -113,6 +113,19 @@ def test_payment_that_cannot_start_releases_the_hold(hold, gateway):
     assert hold().status == BookingStatus.AWAITING_DEPOSIT  # the client's retry gets the slot
 
 
+def test_payment_the_gateway_refuses_at_once_is_not_reported_as_a_hold(hold, gateway):
+    """A gateway that refuses the deposit payment outright (bad credentials, declined) must not leave the
+    client believing the slot is held: the hold is released and the caller gets a clear 503."""
+    from jasa.bookings.services import GatewayUnavailable
+    from jasa.payments.gateways.base import GatewayDeclined
+
+    gateway.fail_next.append(GatewayDeclined("merchant credentials do not match", code="unauthorized"))
+    with pytest.raises(GatewayUnavailable):
+        hold()
+    assert Booking.objects.get().status == BookingStatus.EXPIRED
+    assert hold().status == BookingStatus.AWAITING_DEPOSIT
+
+
 def test_guest_gets_an_account_reachable_by_login_code(hold, client, mailoutbox):
     booking = hold(client_email="tamu@example.test")
     user = booking.client.user
