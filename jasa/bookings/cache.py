@@ -134,7 +134,10 @@ def _read(key: str):
         return cache.get(key)
     reader = _readers.get(id(backend))
     if reader is None:
-        client, loads = backend._cache.get_client(), backend._cache._serializer.loads  # noqa: SLF001
+        try:
+            client, loads = backend._cache.get_client(), backend._cache._serializer.loads  # noqa: SLF001
+        except AttributeError:  # a Django without these internals: the public API is correct, just slower
+            return cache.get(key)
 
         def reader(k, client=client, loads=loads, backend=backend):
             raw = client.get(backend.make_and_validate_key(k))
