@@ -29,6 +29,8 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from _server import wait_listening  # bench/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "booking_race.json"
@@ -116,21 +118,6 @@ async def _drive(port: int, raw: bytes, seconds: float, concurrency: int) -> dic
             "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    import socket
-
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attempts", type=int, default=200)
@@ -167,7 +154,7 @@ def main() -> int:
            "--timeout", "60"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     try:
-        _wait_listening(args.port, server)
+        wait_listening(args.port, server)
         asyncio.run(_drive(args.port, ping_raw, 1.0, args.concurrency))  # warm both workers up
         start_at = time.time() + 1.5  # every client process is up before the gun
         with ProcessPoolExecutor(args.processes) as pool:

@@ -22,13 +22,14 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _server import wait_listening  # bench/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,19 +168,6 @@ def _measured(port: int, requests: list[bytes], seconds: float, concurrency: int
     return result
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per endpoint")
@@ -203,7 +191,7 @@ def main() -> int:
         cmd += ["--worker-class", "gthread", "--threads", str(args.threads)]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     try:
-        _wait_listening(args.port, server)
+        wait_listening(args.port, server)
         asyncio.run(_drive(args.port, [ping] * 400, 1.0, args.concurrency))  # warm both workers up
         trivial = _measured(args.port, [ping] * 10**6, args.seconds, args.concurrency, server.pid)
         hooks = _measured(args.port, requests, args.seconds, args.concurrency, server.pid)
