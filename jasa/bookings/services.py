@@ -668,7 +668,37 @@ def booking_mark_no_show(*, booking: Booking) -> Booking:
     jobs.cancel(_key(booking, "balance"))
     if booking.offer.no_show_charges_balance:
         booking = booking_issue_balance(booking=booking, force=True)
+        booking_id = booking.pk
+        transaction.on_commit(lambda: booking_charge_balance_saved(booking_id=booking_id))
     return booking
+
+
+def booking_charge_balance_saved(*, booking_id) -> bool:
+    """Charge a no-show's balance off-session from the card the client saved for this business, if any.
+
+    Runs after the no-show commits (a gateway call never runs under a row lock). Without a saved method,
+    or when the charge is declined, the balance invoice stays open and its reminders ask the client to
+    pay. The idempotency key makes a repeated call one charge. Returns True when a charge was started.
+    """
+    from jasa.payments.models import SavedPaymentMethod
+    from jasa.payments.services import payment_charge_saved
+
+    booking = Booking.objects.select_related("balance_invoice").filter(pk=booking_id).first()
+    invoice = booking.balance_invoice if booking else None
+    if invoice is None or invoice.status != "open":
+        return False
+    saved = (SavedPaymentMethod.objects.filter(workspace_id=booking.workspace_id, client_id=booking.client_id,
+                                               is_active=True).order_by("-consent_at").first())
+    if saved is None:
+        return False
+    try:
+        payment = payment_charge_saved(invoice=invoice, saved_method=saved,
+                                       idempotency_key=_key(booking, "no-show-balance"))
+    except JasaError as exc:
+        log.warning("no-show balance of booking %s not charged off-session: %s", booking.pk, exc.message)
+        return False
+    audit.record(booking, "booking.balance_charged", after={"payment": str(payment.pk), "status": payment.status})
+    return True
 
 
 # --- payment events ----------------------------------------------------------------------------------------

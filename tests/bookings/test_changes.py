@@ -120,6 +120,48 @@ def test_no_show_keeps_deposit_and_charges_balance_when_policy_says(hold, pay, o
         booking_mark_attended(booking=booking)
 
 
+def _saved_card(booking, token: str):
+    from jasa.payments.models import SavedPaymentMethod
+
+    return SavedPaymentMethod.objects.create(
+        workspace=booking.workspace, client=booking.client, gateway="testpay", token=token, method="card",
+        brand="visa", masked="481111******1114", expiry_month=12, expiry_year=2030, consent_at=clock.now(),
+    )
+
+
+@pytest.mark.parametrize(("token", "paid"), [("tok-ok", True), ("tok-decline", False)])
+def test_no_show_balance_is_charged_to_the_saved_card(hold, pay, offer_factory, django_capture_on_commit_callbacks,
+                                                      token, paid):
+    """With the client's saved card the balance is charged off-session, once; a declined card leaves the
+    balance invoice open for the client to pay from its reminders."""
+    from jasa.bookings.services import booking_charge_balance_saved
+
+    offer = offer_factory(name_id="Ketat", no_show_charges_balance=True)
+    booking = pay(hold(offer=offer))
+    _saved_card(booking, token)
+    clock.advance(THU_9 + dt.timedelta(minutes=20) - clock.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = booking_mark_no_show(booking=booking)
+    invoice = booking.balance_invoice
+    invoice.refresh_from_db()
+    assert invoice.total == Money(400_000)
+    assert (invoice.status == "paid") is paid
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_charge_balance_saved(booking_id=booking.pk)  # a repeat charges nothing more
+    assert invoice.payments.count() == 1
+
+
+def test_no_show_balance_without_a_saved_card_stays_an_open_invoice(hold, pay, offer_factory,
+                                                                    django_capture_on_commit_callbacks):
+    offer = offer_factory(name_id="Ketat", no_show_charges_balance=True)
+    booking = pay(hold(offer=offer))
+    clock.advance(THU_9 + dt.timedelta(minutes=20) - clock.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = booking_mark_no_show(booking=booking)
+    booking.balance_invoice.refresh_from_db()
+    assert booking.balance_invoice.status == "open" and booking.balance_invoice.payments.count() == 0
+
+
 def test_no_show_without_balance_policy_issues_nothing(hold, pay):
     booking = pay(hold())
     clock.advance(THU_9 + dt.timedelta(minutes=20) - clock.now())
