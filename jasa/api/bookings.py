@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.utils import check_csrf
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
 
 from jasa.accounts.permissions import can
 from jasa.accounts.selectors import membership_for, workspace_by_slug
@@ -91,32 +91,28 @@ class ClientIn(Schema):
         return normalize_phone(value)
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("Give the time with its UTC offset, e.g. 2026-12-07T09:00:00+07:00.")
+    return value
+
+
+# A start time a client sends: it must carry its UTC offset, or nobody knows which 09:00 is meant.
+AwareStart = Annotated[dt.datetime, AfterValidator(_aware)]
+
+
 class BookingIn(Schema):
     offer: uuid.UUID
-    start: dt.datetime
+    start: AwareStart
     staff: uuid.UUID | None = None
     client: ClientIn
     answers: dict[str, Any] = Field(default_factory=dict)
     language: str = "id"
     tz: str | None = None
 
-    @field_validator("start")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("Give the time with its UTC offset, e.g. 2026-12-07T09:00:00+07:00.")
-        return value
-
 
 class RescheduleIn(Schema):
-    start: dt.datetime
-
-    @field_validator("start")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("Give the time with its UTC offset, e.g. 2026-12-07T09:00:00+07:00.")
-        return value
+    start: AwareStart
 
 
 class CancelIn(Schema):
