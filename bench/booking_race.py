@@ -29,7 +29,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from _server import wait_listening  # bench/ is on sys.path when a script runs
+from _server import ensure_database, server_env, wait_listening  # bench/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,30 +37,13 @@ RESULTS = ROOT / "bench" / "results" / "booking_race.json"
 
 
 def _env(args) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": args.database_url,
-        "JASA_QUEUE_URL": args.queue_url,
-        "REDIS_URL": args.queue_url if args.cache == "redis" else "",
-        "JASA_BENCH": "1",
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-        "JASA_DATA_DIR": str(ROOT / ".jasa-bench"),
-        "SECRET_KEY": env.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789"),
-        "DJANGO_SETTINGS_MODULE": "jasa.settings",
-    })
-    env.pop("JASA_TESTING", None)
-    return env
+    return server_env(database_url=args.database_url, queue_url=args.queue_url,
+                      redis_url=args.queue_url if args.cache == "redis" else "", data_dir=str(ROOT / ".jasa-bench"))
 
 
 def _prepare(args, env) -> dict:
     """Create and migrate the database, then seed a fresh workspace whose one staff member has the slots."""
-    import psycopg
-
-    base, name = args.database_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(args.database_url)
     subprocess.run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "-m", "django", "createcachetable"], cwd=ROOT, env=env, check=True)
     for key, value in env.items():
