@@ -34,6 +34,9 @@ def context(booking, language: str, zone: str | None = None) -> dict:
         "start": local_time(booking.start_at, zone, language),
         "duration_minutes": booking.offer.duration_minutes,
         "location": booking.offer.location_detail or str(booking.offer.get_location_kind_display()),
+        # Known once the calendar job wrote the event (after the confirmation, usually): reminders have it.
+        "video_url": booking.conference_url,
+        "video_pending": bool(booking.offer.create_meet_link and not booking.conference_url),
         "price": booking.price.format(language),
         "deposit": booking.deposit.format(language),
         "balance": booking.balance.format(language),

@@ -84,6 +84,10 @@ class Booking(WorkspaceOwned):
         "payments.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     checkout_url = models.URLField(max_length=1000, blank=True)
+    # The video link (Google Meet) of the event written to the staff calendar. The calendar job writes the
+    # event after the booking confirms, so this is usually empty when the confirmation goes out; reminders
+    # and the booking page read it when they are shown (see docs/bookings.md, "The video link").
+    conference_url = models.URLField(_("video link"), max_length=500, blank=True, default="")
 
     manage_token = models.CharField(max_length=64, unique=True, default=_manage_token)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -393,11 +393,32 @@ def booking_calendar_sync(booking: Booking) -> None:
     except ImportError:  # calendars not installed yet
         return
     if booking.status == BookingStatus.CONFIRMED:
-        fn = getattr(calendar_services, "booking_event_upsert", None)
+        event = calendar_services.booking_event_upsert(booking)
+        if event is not None:
+            booking_remember_video_link(booking=booking, url=event.meet_url)
     else:
-        fn = getattr(calendar_services, "booking_event_delete", None)
-    if fn is not None:
-        fn(booking)
+        calendar_services.booking_event_delete(booking)
+
+
+def booking_remember_video_link(*, booking: Booking, url: str) -> bool:
+    """Keep the video link the calendar made for the booking, for reminders and the booking page.
+
+    Runs after the calendar job wrote the event, i.e. usually after the confirmation went out. An empty
+    link (CalDAV, no Meet requested, a move that kept the old link) never clears a known one. Returns
+    True when the stored link changed.
+    """
+    url = (url or "").strip()[:500]
+    if not url or url == booking.conference_url:
+        return False
+    with transaction.atomic():
+        before = Booking.objects.select_for_update().filter(pk=booking.pk).values_list(
+            "conference_url", flat=True).first()
+        if before is None or before == url:
+            return False
+        Booking.objects.filter(pk=booking.pk).update(conference_url=url, updated_at=clock.now())
+        booking.conference_url = url
+        audit.record(booking, "booking.video_link", before={"video_link": before}, after={"video_link": url})
+    return True
 
 
 # --- reminders and balance -----------------------------------------------------------------------------
