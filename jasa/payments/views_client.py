@@ -26,6 +26,14 @@ from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, g
 from jasa.payments.models import PENDING_STATUSES, Invoice, InvoiceLine, InvoiceStatus, PaymentIntent, Receipt
 from jasa.payments.receipts import receipt_urls
 from jasa.payments.services import invoice_amounts, payment_start, payment_sync
+from jasa.payments.services_methods import (
+    can_save_card,
+    client_saved_methods,
+    is_expired,
+    no_show_balance,
+    saved_method_for_no_show,
+    saved_method_remove_for_client,
+)
 
 SALT = "jasa.payments.pay"
 POLL_SECONDS = 2
@@ -107,6 +115,9 @@ def pay(request, invoice_id):
     context.update(groups=groups, gateway=gateway, token=token, attempt=uuid.uuid4().hex,
                    can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"],
                    open_payments=[(p, _status_path(invoice, p, token)) for p in open_payments[:5]])
+    if can_save_card(gateway, [value for _title, options in groups for value, _label in options]):
+        no_show = no_show_balance(invoice)
+        context.update(offer_save_card=True, no_show_balance=no_show.format(get_language() or "id") if no_show else "")
     return render(request, "payments/client/pay.html", context)
 
 
@@ -117,8 +128,11 @@ def _start(request, invoice: Invoice, token: str):
         return redirect(_pay_path(invoice, token))
     # the attempt id comes from the page: a double click starts one payment, not two
     key = f"pay:{invoice.pk}:{(request.POST.get('attempt') or uuid.uuid4().hex)[:40]}:{method or 'hosted'}"
+    # the box is the client's consent to later charges; it only means something for a card the gateway can keep
+    save_method = (request.POST.get("save_method") == "1" and method == Method.CARD.value
+                   and can_save_card(default_gateway_name(invoice.workspace), [method]))
     try:
-        payment = payment_start(invoice=invoice, idempotency_key=key, method=method,
+        payment = payment_start(invoice=invoice, idempotency_key=key, method=method, save_method=save_method,
                                 return_url=_return_url(invoice, token, key=key))
     except JasaError as exc:
         messages.error(request, exc.message)
@@ -230,3 +244,32 @@ def portal_receipts(request):
     lang = get_language() or "id"
     rows = [{"receipt": r, "amount": r.amount.format(lang), "links": receipt_urls(r)} for r in receipts[:200]]
     return render(request, "payments/client/receipts.html", {"rows": rows})
+
+
+@login_required
+def portal_methods(request):
+    """The cards (and other methods) the signed-in client saved, with every business, and what each may charge."""
+    rows = [{"method": m, "label": _method_label(m), "expired": is_expired(m),
+             "for_no_show": saved_method_for_no_show(m)} for m in client_saved_methods(request.user)[:200]]
+    return render(request, "payments/client/methods.html", {"rows": rows})
+
+
+@login_required
+def portal_method_remove(request, method_id):
+    """GET asks to confirm; POST removes. Another client's method, or a removed one, does not exist here."""
+    saved = get_object_or_404(client_saved_methods(request.user), pk=method_id)
+    if request.method != "POST":
+        return render(request, "payments/client/method_remove.html",
+                      {"method": saved, "label": _method_label(saved), "for_no_show": saved_method_for_no_show(saved)})
+    saved_method_remove_for_client(saved)
+    messages.success(request, _("%(method)s was removed. %(business)s can no longer charge it: future payments "
+                                "will ask you to pay by link.") % {"method": _method_label(saved),
+                                                                    "business": saved.workspace.name})
+    return redirect("payments:portal_methods")
+
+
+def _method_label(saved) -> str:
+    """Brand and the last four digits ("Visa •••• 1114"); never more of the number than the gateway gave."""
+    brand = (saved.brand or saved.method).replace("_", " ").title()
+    digits = saved.masked[-4:]
+    return f"{brand} •••• {digits}" if digits.isdigit() else " ".join(p for p in (brand, saved.masked) if p)

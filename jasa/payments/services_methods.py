@@ -1,0 +1,106 @@
+"""The client's own saved payment methods: what the portal shows them, and removing one.
+
+``services.saved_method_remove`` stops jasa from charging a method. The gateway still holds the token
+and would charge it for anyone who asks with the business's keys, so removing it for the client also
+asks the gateway to forget it, after jasa's row is marked removed and committed (never a gateway call
+under a row lock). An adapter offers that with ``forget_saved_method(token)``; one without it keeps the
+token at the gateway, unused (jasa never charges an inactive method).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import QuerySet
+
+from jasa.core import clock
+from jasa.core.errors import JasaError
+from jasa.core.money import Money
+from jasa.payments.connect import gateway_for
+from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
+from jasa.payments.models import PAID_STATUSES, Invoice, PaymentIntent, SavedPaymentMethod
+from jasa.payments.services import saved_method_remove
+
+log = logging.getLogger(__name__)
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+def client_saved_methods(user) -> QuerySet[SavedPaymentMethod]:
+    """The active methods the signed-in user saved, with every business where they are a client."""
+    return (SavedPaymentMethod.objects.filter(client__user=user, is_active=True)
+            .select_related("workspace", "client").order_by("workspace__name", "-consent_at"))
+
+
+def no_show_balance(invoice: Invoice) -> Money | None:
+    """The balance a consultation's no-show would charge, when ``invoice`` is the deposit of a booking whose
+    offer charges it (jasa.bookings links the booking by ``deposit_invoice``); otherwise None."""
+    if not invoice.source.startswith("booking:") or not apps.is_installed("jasa.bookings"):
+        return None
+    booking_model = apps.get_model("bookings", "Booking")
+    booking = (booking_model.objects.filter(workspace_id=invoice.workspace_id, deposit_invoice=invoice,
+                                            offer__no_show_charges_balance=True).first())
+    return booking.balance if booking is not None else None
+
+
+def saved_method_origin(saved: SavedPaymentMethod) -> PaymentIntent | None:
+    """The payment at which the client gave consent: the method's ``consent_at`` is that payment's start."""
+    return (PaymentIntent.objects.filter(workspace_id=saved.workspace_id, invoice__client_id=saved.client_id,
+                                         save_method=True, created_at=saved.consent_at, status__in=PAID_STATUSES)
+            .select_related("invoice").first())
+
+
+def saved_method_for_no_show(saved: SavedPaymentMethod) -> bool:
+    """True when the client saved it paying a deposit whose offer charges the balance on a no-show."""
+    origin = saved_method_origin(saved)
+    return origin is not None and no_show_balance(origin.invoice) is not None
+
+
+def is_expired(saved: SavedPaymentMethod) -> bool:
+    """A card is valid through the last day of its expiry month."""
+    if not saved.expiry_month or not saved.expiry_year:
+        return False
+    year = saved.expiry_year + 2000 if saved.expiry_year < 100 else saved.expiry_year
+    today = clock.now().date()
+    return (year, saved.expiry_month) < (today.year, today.month)
+
+
+def can_save_card(gateway: str, methods: list[str]) -> bool:
+    """The gateway's adapter can keep a card for later charges, and card is one of the offered methods."""
+    caps = gateway_class(gateway).methods.get(Method.CARD)
+    return Method.CARD.value in methods and caps is not None and caps.save_for_recurring
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Removed:
+    saved: SavedPaymentMethod
+    gateway_forgot: bool  # False: the adapter cannot delete tokens, or the gateway did not answer
+
+
+def saved_method_remove_for_client(saved: SavedPaymentMethod) -> Removed:
+    """Remove the method in jasa (audited), then ask the gateway to delete its token, best effort."""
+    saved = saved_method_remove(saved)
+    return Removed(saved=saved, gateway_forgot=_gateway_forget(saved))
+
+
+def _gateway_forget(saved: SavedPaymentMethod) -> bool:
+    try:
+        adapter = gateway_for(saved.workspace, saved.gateway)
+    except JasaError as exc:  # the business may since have removed or switched off that gateway
+        log.warning("saved method %s: gateway %s not set up, token kept there: %s", saved.pk, saved.gateway, exc)
+        return False
+    forget = getattr(adapter, "forget_saved_method", None)
+    if forget is None:
+        return False
+    try:
+        forget(saved.token)
+    except (GatewayError, GatewayDeclined) as exc:
+        log.warning("saved method %s: %s did not delete the token: %s", saved.pk, saved.gateway, exc)
+        return False
+    return True
