@@ -9,6 +9,7 @@ from django.utils.translation import override
 
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import manage_url
+from jasa.core.money import Money
 
 
 def _notify(**kwargs):
@@ -102,10 +103,33 @@ def booking_reminder(booking, offset_minutes: int, channels, start_key: str) -> 
                extra, channels=channels)
 
 
-def booking_cancelled(booking, refunded: str) -> None:
+def refund_context(booking, refunded, language: str) -> dict:
+    """What a cancellation gives back: ``refunded`` through the gateway now, and the part the gateway cannot
+    refund (VA, store) that the business transfers to the client's bank account — with the account when the
+    client gave it, else the link to give it, and the workspace's refund policy (where it says when)."""
+    from jasa.bookings.billing import owed_refunds
+
+    owed = booking.refund_owed_amount
+    accounts = [r for r in owed_refunds(booking) if r.has_account] if owed else []
+    account = f"{accounts[0].bank_name} ****{accounts[0].account_number[-4:]}" if accounts else ""
+    return {
+        "refunded": refunded.format(language),
+        "refunded_now": refunded.amount > 0,
+        "transfer_amount": Money(owed, booking.currency).format(language) if owed else "",
+        "transfer_account": account,
+        "account_url": manage_url(booking) if owed and not account else "",
+        # one line: a WhatsApp template parameter may not hold a line break
+        "refund_policy": " ".join(booking.workspace.text("refund_policy", language).split()) if owed else "",
+    }
+
+
+def booking_cancelled(booking, refunded) -> None:
+    """``refunded``: the Money refunded through the gateway by this cancellation."""
     key = f"booking:{booking.pk}:cancelled"
-    _to_client(booking, "bookings.cancelled", key, {"refunded": refunded}, ics=True)
-    _to_staff(booking, "bookings.staff_cancelled", key, {"refunded": refunded})
+    _to_client(booking, "bookings.cancelled", key, refund_context(booking, refunded, booking.client_language),
+               ics=True)
+    language = getattr(booking.staff.user, "language", "id") or "id"
+    _to_staff(booking, "bookings.staff_cancelled", key, refund_context(booking, refunded, language))
 
 
 def booking_rescheduled(booking) -> None:

@@ -591,7 +591,7 @@ def booking_cancel(*, booking: Booking, by: str = "client", reason: str = "") ->
                  after={"status": booking.status, "by": by, "refunded": refunded, "reason": reason,
                         "refund_owed": Money(booking.refund_owed_amount, booking.currency)})
     if previous == BookingStatus.CONFIRMED:
-        messages.booking_cancelled(booking, refunded.format(booking.client_language))
+        messages.booking_cancelled(booking, refunded)
         _calendar_sync_soon(booking)
     return booking
 
