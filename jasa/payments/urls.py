@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views, views_client, views_public
+from jasa.payments import views, views_client, views_invoices, views_public
 
 app_name = "payments"
 urlpatterns: list = [
@@ -31,6 +31,17 @@ urlpatterns: list = [
          name="refund_transfer"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/sync/", views.payment_sync, name="sync"),
     path("dashboard/<slug:ws>/reports/", views.reports, name="reports"),
+    # staff invoice screens (views_invoices)
+    path("dashboard/<slug:ws>/invoices/", views_invoices.invoices_list, name="invoices"),
+    path("dashboard/<slug:ws>/invoices/new/", views_invoices.invoice_new, name="invoice_new"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/", views_invoices.invoice_detail, name="invoice_detail"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/edit/", views_invoices.invoice_edit, name="invoice_edit"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/issue/", views_invoices.invoice_issue, name="invoice_issue"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/send-link/", views_invoices.invoice_send_link,
+         name="invoice_send_link"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/void/", views_invoices.invoice_void, name="invoice_void"),
+    path("dashboard/<slug:ws>/invoices/<uuid:invoice_id>/uncollectible/", views_invoices.invoice_mark_uncollectible,
+         name="invoice_uncollectible"),
 ]
 if settings.DEBUG or os.environ.get("JASA_BENCH"):
     urlpatterns.append(path("bench/ping", views_public.bench_ping, name="bench_ping"))

@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem(_("Offers"), "catalog:dashboard", ("offers.view",)),
     NavItem(_("Availability"), "bookings:availability", ("availability.manage_own", "availability.manage_all")),
     NavItem(_("Payments"), "payments:dashboard", ("payments.view",)),
+    NavItem(_("Invoices"), "payments:invoices", ("invoices.manage",)),
     NavItem(_("Reports"), "payments:reports", ("reports.view",)),
     NavItem(_("Team"), "web:team", ("staff.view",)),
     NavItem(_("Outbox"), "notifications:outbox", ("workspace.manage",)),
