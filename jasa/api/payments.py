@@ -19,8 +19,15 @@ from jasa.accounts.models import Client
 from jasa.api.auth import api_auth, require_slug
 from jasa.core.errors import NotFound
 from jasa.core.money import CURRENCIES, Money
-from jasa.payments import selectors, services
-from jasa.payments.models import Invoice, PaymentIntent, Refund, SavedPaymentMethod
+from jasa.payments import selectors, services, services_transfer
+from jasa.payments.models import (
+    Invoice,
+    PaymentIntent,
+    Refund,
+    RefundChannel,
+    RefundStatus,
+    SavedPaymentMethod,
+)
 
 router = Router(tags=["payments"], auth=api_auth)
 
@@ -210,6 +217,64 @@ class RefundOut(Schema):
         return obj.amount.to_json()
 
 
+class RefundTransferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: MoneyIO
+    reason: str = Field(min_length=1, max_length=1000)
+    transfer_reference: str = Field(min_length=1, max_length=100, description="the bank's reference of the transfer")
+    transferred_on: dt.date | None = Field(None, description="the day the money left the bank (workspace zone); "
+                                                              "default: the day it is recorded")
+    refund_key: str | None = Field(None, min_length=1, max_length=200,
+                                   description="the owed refund to settle; default: the payment's owed refund")
+
+
+class RefundTransferOut(Schema):
+    """A refund by bank transfer: owed (status pending, with the client's account once given) or transferred."""
+
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str | None
+    client_id: uuid.UUID
+    client_name: str
+    status: str
+    amount: dict
+    reason: str
+    refund_key: str
+    has_account: bool
+    bank_name: str
+    account_number: str
+    account_holder: str
+    transfer_reference: str
+    transferred_on: dt.date | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_amount(obj: Refund) -> dict:
+        return obj.amount.to_json()
+
+    @staticmethod
+    def resolve_invoice_id(obj: Refund) -> uuid.UUID:
+        return obj.payment.invoice_id
+
+    @staticmethod
+    def resolve_invoice_number(obj: Refund) -> str | None:
+        return obj.payment.invoice.number
+
+    @staticmethod
+    def resolve_client_id(obj: Refund) -> uuid.UUID:
+        return obj.payment.invoice.client_id
+
+    @staticmethod
+    def resolve_client_name(obj: Refund) -> str:
+        return obj.payment.invoice.client.name
+
+    @staticmethod
+    def resolve_transferred_on(obj: Refund) -> dt.date | None:
+        return services_transfer.transfer_date(obj)
+
+
 class SavedMethodOut(Schema):
     id: uuid.UUID
     client_id: uuid.UUID
@@ -319,6 +384,30 @@ def refunds_list(request: HttpRequest, slug: str, payment_id: uuid.UUID | None =
     workspace, _ = require_slug(request, slug, "payments.view")
     payment = selectors.payment_get(workspace, payment_id) if payment_id else None
     return list(selectors.refunds(workspace, payment=payment)[:200])
+
+
+# --- refunds by bank transfer (VA / store payments the gateway cannot refund) -------------------
+
+@router.get("/workspaces/{slug}/refunds/owed", response={200: list[RefundTransferOut], **ERRORS})
+def refund_transfers_owed(request: HttpRequest, slug: str):
+    """Refunds the business still has to pay by bank transfer, oldest first, with the client's account."""
+    workspace, _ = require_slug(request, slug, "payments.refund")
+    owed = selectors.refunds(workspace).filter(channel=RefundChannel.BANK_TRANSFER, status=RefundStatus.PENDING)
+    return list(owed.select_related("payment__invoice__client", "workspace").order_by("created_at")[:200])
+
+
+@router.post("/workspaces/{slug}/payments/{payment_id}/refund-transfers", response={201: RefundTransferOut, **ERRORS})
+def refund_transfers_record(request: HttpRequest, slug: str, payment_id: uuid.UUID, payload: RefundTransferIn):
+    """Record a refund paid by bank transfer: settles the payment's owed refund (or ``refund_key``'s); the
+    client gets the refund receipt by email. Repeating it with the same key records nothing more."""
+    workspace, _ = require_slug(request, slug, "payments.refund")
+    payment = selectors.payment_get(workspace, payment_id)
+    refund = services_transfer.refund_transfer_record(
+        payment=payment, amount=payload.amount.money(), reason=payload.reason,
+        transfer_reference=payload.transfer_reference, transferred_on=payload.transferred_on,
+        refund_key=payload.refund_key,
+    )
+    return Status(201, Refund.objects.select_related("payment__invoice__client", "workspace").get(pk=refund.pk))
 
 
 # --- saved methods --------------------------------------------------------------------------------
