@@ -1,31 +1,22 @@
 """In Chromium: a client pays an invoice by sandbox card with "save this card" ticked, finds the card under
-Saved payment methods in the portal, removes it after confirming, and it is gone (also for later charges)."""
+Saved payment methods in the portal, removes it after confirming, and it is gone."""
+
+# ruff: noqa: F811 - the setup fixture imported from tests.browser.test_pay_invoice
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from jasa.core.money import Money
+from tests.browser.test_pay_invoice import _type_card, setup  # noqa: F401 - the sandbox invoice fixture
 
 PASSWORD = "pw-secret-123"  # user_factory's default
 
 
 @pytest.fixture
-def invoice(transactional_db, live_server, settings, workspace, user_factory):
-    from jasa.accounts.models import Client
-    from jasa.payments.services import invoice_create, invoice_issue
-    from jasa.payments.services_config import gateway_account_save
-    from jasa.sandbox.services import merchant_for_workspace
-
-    settings.SITE_URL = live_server.url  # checkout links, return links and webhooks all go to this server
-    gateway_account_save(workspace=workspace, gateway="sandbox", is_default=True,
-                         credentials=merchant_for_workspace(workspace).credentials)
-    buyer = Client.objects.create(workspace=workspace, name="Budi Klien", email="budi@example.test",
-                                  user=user_factory(email="budi@example.test"))
-    draft = invoice_create(workspace=workspace, client=buyer, lines=[
-        {"kind": "service", "description": "Konsultasi 60 menit", "amount": Money(350_000)}])
-    return invoice_issue(draft)
+def invoice(setup):
+    """An open invoice of Budi (who has a login) at `acme`, whose gateway is the sandbox."""
+    return setup(350_000)
 
 
 @pytest.mark.browser
@@ -40,10 +31,7 @@ def test_save_card_at_checkout_then_remove_it_in_the_portal(invoice, live_server
     page.check("#save-method")
     page.click("#pay-continue")
     page.wait_for_url("**/sandbox/checkout/**")
-    page.fill("#card-number", "4811 1111 1111 1114")
-    page.fill("#card-expiry", "12/30")
-    page.fill("#card-cvc", "123")
-    page.click("#card-pay")
+    _type_card(page, "4811 1111 1111 1114")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
     page.click("#return-link")
     expect(page.locator("#pay-status")).to_have_attribute("data-status", "succeeded")
