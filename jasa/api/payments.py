@@ -229,30 +229,19 @@ class RefundTransferIn(Schema):
                                    description="the owed refund to settle; default: the payment's owed refund")
 
 
-class RefundTransferOut(Schema):
+class RefundTransferOut(RefundOut):
     """A refund by bank transfer: owed (status pending, with the client's account once given) or transferred."""
 
-    id: uuid.UUID
-    payment_id: uuid.UUID
     invoice_id: uuid.UUID
     invoice_number: str | None
     client_id: uuid.UUID
     client_name: str
-    status: str
-    amount: dict
-    reason: str
-    refund_key: str
     has_account: bool
     bank_name: str
     account_number: str
     account_holder: str
     transfer_reference: str
     transferred_on: dt.date | None
-    created_at: dt.datetime
-
-    @staticmethod
-    def resolve_amount(obj: Refund) -> dict:
-        return obj.amount.to_json()
 
     @staticmethod
     def resolve_invoice_id(obj: Refund) -> uuid.UUID:
