@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jasa.core.audit import for_object
 from jasa.core.errors import JasaError, NotFound
+from jasa.core.money import Money
 from jasa.payments import selectors, services, services_invoices
 from jasa.payments.forms_invoices import InvoiceFilterForm, InvoiceForm, IssueForm, ReasonForm, line_formset
 from jasa.payments.models import Invoice, InvoiceStatus, Receipt
@@ -138,7 +140,7 @@ def invoice_detail(request, invoice_id):
         "owed_refunds": selectors.owed_refunds(invoice),
         "pay_url": pay_url(invoice) if status in (InvoiceStatus.OPEN, InvoiceStatus.PAID) else "",
         "link_sent": OutboxMessage.objects.filter(dedupe_key=f"invoice-pay-link:{invoice.pk}").first(),
-        "audit": list(for_object(invoice).order_by("created_at")),
+        "audit": _audit_rows(invoice, get_language() or "id"),
         "can_edit": status == InvoiceStatus.DRAFT,
         "can_issue": status == InvoiceStatus.DRAFT,
         "can_void": status in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN),
@@ -146,6 +148,20 @@ def invoice_detail(request, invoice_id):
         "issue_form": IssueForm(), "void_form": ReasonForm(prefix="void"), "write_off_form": ReasonForm(prefix="wo"),
         "tz": request.workspace.tz,
     })
+
+
+def _audit_rows(invoice: Invoice, language: str) -> list[dict]:
+    """The invoice's audit entries, oldest first, with stored amounts ({amount, currency}) as money."""
+    def shown(value) -> str:
+        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+            try:
+                return Money.from_json(value).format(language)
+            except (TypeError, ValueError):
+                pass
+        return str(value)
+
+    return [{"entry": e, "after": [(k, shown(v)) for k, v in (e.after or {}).items() if v not in ("", None)]}
+            for e in for_object(invoice).order_by("created_at")]
 
 
 @require_POST
@@ -187,34 +203,32 @@ def invoice_send_link(request, invoice_id):
     return _back(request, invoice)
 
 
-def _reason_action(request, invoice_id, prefix: str, service, done: str, failed: str):
-    invoice = _invoice_or_404(request, invoice_id)
-    form = ReasonForm(request.POST, prefix=prefix)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason; it is kept in the invoice's audit trail."))
+def _reason_view(prefix: str, service, done, failed):
+    """A POST view that calls ``service(invoice, reason)``: void and mark uncollectible."""
+    @require_POST
+    @workspace_member(CAPABILITY)
+    def view(request, invoice_id):
+        invoice = _invoice_or_404(request, invoice_id)
+        form = ReasonForm(request.POST, prefix=prefix)
+        if not form.is_valid():
+            messages.error(request, _("Give a reason; it is kept in the invoice's audit trail."))
+            return _back(request, invoice)
+        try:
+            invoice = service(invoice, form.cleaned_data["reason"])
+        except JasaError as exc:
+            messages.error(request, failed % {"error": exc.message})
+        else:
+            messages.success(request, done % {"invoice": invoice})
         return _back(request, invoice)
-    try:
-        invoice = service(invoice, form.cleaned_data["reason"])
-    except JasaError as exc:
-        messages.error(request, failed % {"error": exc.message})
-    else:
-        messages.success(request, done % {"invoice": invoice})
-    return _back(request, invoice)
+
+    return view
 
 
-@require_POST
-@workspace_member(CAPABILITY)
-def invoice_void(request, invoice_id):
-    return _reason_action(
-        request, invoice_id, "void", services.invoice_void,
-        _("Invoice %(invoice)s is void; the client can no longer pay it."),
-        _("The invoice was not voided: %(error)s"))
-
-
-@require_POST
-@workspace_member(CAPABILITY)
-def invoice_mark_uncollectible(request, invoice_id):
-    return _reason_action(
-        request, invoice_id, "wo", services.invoice_mark_uncollectible,
-        _("Invoice %(invoice)s is marked uncollectible; payments so far stay recorded."),
-        _("The invoice was not marked uncollectible: %(error)s"))
+invoice_void = _reason_view(
+    "void", services.invoice_void,
+    gettext_lazy("Invoice %(invoice)s is void; the client can no longer pay it."),
+    gettext_lazy("The invoice was not voided: %(error)s"))
+invoice_mark_uncollectible = _reason_view(
+    "wo", services.invoice_mark_uncollectible,
+    gettext_lazy("Invoice %(invoice)s is marked uncollectible; payments so far stay recorded."),
+    gettext_lazy("The invoice was not marked uncollectible: %(error)s"))

@@ -192,6 +192,7 @@ def test_detail_shows_money_payments_receipts_link_and_audit(finance, ws, paid):
     assert payment.receipt.number in page
     assert 'id="pay-url"' in page and f"/pay/{paid.pk}/?t=" in page and "data-copy" in page
     assert "invoice.issue" in page and "invoice.paid" in page
+    assert "total: Rp 1.000.000" in page and "amount&#x27;" not in page  # stored amounts shown as money
     assert "owed-refund" in page
     # paid: no issue, void or write-off offered
     assert "issue-form" not in page and "void-form" not in page and "uncollectible-form" not in page
