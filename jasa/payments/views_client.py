@@ -249,7 +249,7 @@ def portal_receipts(request):
 @login_required
 def portal_methods(request):
     """The cards (and other methods) the signed-in client saved, with every business, and what each may charge."""
-    rows = [{"method": m, "label": _method_label(m), "expired": is_expired(m),
+    rows = [{"method": m, "label": _method_label(m), "expiry": _expiry(m), "expired": is_expired(m),
              "for_no_show": saved_method_for_no_show(m)} for m in client_saved_methods(request.user)[:200]]
     return render(request, "payments/client/methods.html", {"rows": rows})
 
@@ -273,3 +273,10 @@ def _method_label(saved) -> str:
     brand = (saved.brand or saved.method).replace("_", " ").title()
     digits = saved.masked[-4:]
     return f"{brand} •••• {digits}" if digits.isdigit() else " ".join(p for p in (brand, saved.masked) if p)
+
+
+def _expiry(saved) -> str:
+    """MM/YY, as printed on the card."""
+    if not saved.expiry_month or not saved.expiry_year:
+        return ""
+    return f"{saved.expiry_month:02d}/{saved.expiry_year % 100:02d}"

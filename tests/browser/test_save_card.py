@@ -47,7 +47,7 @@ def test_save_card_at_checkout_then_remove_it_in_the_portal(invoice, live_server
     page.click("a.portal-methods")
     row = page.locator(f"#method-{saved.pk}")
     expect(row).to_contain_text("Visa •••• 1114")
-    expect(row).to_contain_text("12/2030")
+    expect(row).to_contain_text("12/30")
     expect(row).to_contain_text(invoice.workspace.name)
 
     row.get_by_role("button").click()  # "Hapus": asks first

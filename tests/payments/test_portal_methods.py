@@ -76,7 +76,7 @@ def test_lists_the_users_methods_with_every_business(client, buyer, saved_factor
     html = _page(client)
     assert f'id="method-{mine.pk}"' in html and f'id="method-{elsewhere.pk}"' in html
     assert buyer.workspace.name in html and "Beta Studio" in html
-    assert "Visa •••• 1114" in html and "Mastercard •••• 5555" in html and "12/2030" in html and "03/28" in html
+    assert "Visa •••• 1114" in html and "Mastercard •••• 5555" in html and "12/30" in html and "03/28" in html
     assert '<time datetime="2026-12-02T' in html  # when consent was given (the frozen clock's day)
     assert "Later payments to" in html  # what it may be used for
     assert "3220" not in html and f"method-{stranger.pk}" not in html  # another client's card
