@@ -9,6 +9,7 @@ from django.utils.translation import override
 
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import manage_url
+from jasa.bookings.selectors import video_link_expected
 from jasa.core.money import Money
 
 
@@ -37,7 +38,7 @@ def context(booking, language: str, zone: str | None = None) -> dict:
         "location": booking.offer.location_detail or str(booking.offer.get_location_kind_display()),
         # Known once the calendar job wrote the event (after the confirmation, usually): reminders have it.
         "video_url": booking.conference_url,
-        "video_pending": bool(booking.offer.create_meet_link and not booking.conference_url),
+        "video_pending": video_link_expected(booking),
         "price": booking.price.format(language),
         "deposit": booking.deposit.format(language),
         "balance": booking.balance.format(language),

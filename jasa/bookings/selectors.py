@@ -111,3 +111,15 @@ def figures(workspace, start: dt.datetime, end: dt.datetime, offer=None) -> dict
         "by_status": {k: v for k, v in counts.items()},
         "upcoming": qs.filter(status=BookingStatus.CONFIRMED, start_at__gte=clock.now()).count(),
     }
+
+
+def video_link_expected(booking: Booking) -> bool:
+    """A Meet link is on its way: the offer asks for one, none is stored yet, and the staff member's calendar
+    that jasa writes to is a Google one (only Google makes the link). Says whether to promise it to the client."""
+    if not booking.offer.create_meet_link or booking.conference_url:
+        return False
+    from jasa.calendars.models import CalendarKind
+    from jasa.calendars.services import writable_connection
+
+    conn = writable_connection(booking.staff)
+    return conn is not None and conn.kind == CalendarKind.GOOGLE

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jasa.accounts.selectors import workspace_by_slug
-from jasa.bookings import billing, services
+from jasa.bookings import billing, selectors, services
 from jasa.bookings.forms import BookingForm, RefundAccountForm
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import booking_from_signature, manage_path
@@ -260,6 +260,7 @@ def manage(request, signed: str):
         "owed_refunds": billing.owed_refunds(booking),
         "refund_account_form": RefundAccountForm(),
         "outlook_url": outlook_calendar_url(booking, ctx["lang"]),
+        "video_pending": booking.status == BookingStatus.CONFIRMED and selectors.video_link_expected(booking),
     })
     return render(request, "bookings/manage.html", ctx)
 

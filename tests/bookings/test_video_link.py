@@ -118,3 +118,15 @@ def test_without_meet_nothing_is_promised_and_an_empty_link_never_clears(hold, p
     assert booking_remember_video_link(booking=booking, url="") is False
     booking.refresh_from_db()
     assert booking.conference_url == MEET
+
+
+def test_no_promise_when_no_google_calendar_will_make_the_link(hold, pay, meet_offer, run_due, client):
+    """The offer asks for Meet but its staff member has no Google calendar jasa writes to: no link is coming."""
+    booking = _confirmed(hold, pay, meet_offer, "en")
+    run_due()
+    booking.refresh_from_db()
+    assert booking.conference_url == ""
+    email = render(_message(booking, "bookings.confirmed", "email"))
+    assert "video link will" not in email.text and "Video link" not in email.text
+    page = client.get(manage_path(booking)).content.decode()
+    assert "video-pending" not in page and "video-link" not in page
