@@ -48,10 +48,11 @@ def _due_at(workspace, day: dt.date | None) -> dt.datetime | None:
 def invoices_list(request):
     workspace = request.workspace
     form = InvoiceFilterForm(request.GET or None, workspace=workspace)
-    filters: dict = {}
-    if form.is_valid():
-        filters = form.cleaned_data
-    page = Paginator(services_invoices.invoices_matching(workspace, **filters), PAGE).get_page(request.GET.get("page"))
+    if form.is_bound and not form.is_valid():
+        invoices = Invoice.objects.none()  # a filter that cannot be read (e.g. a foreign client) matches nothing
+    else:
+        invoices = services_invoices.invoices_matching(workspace, **(form.cleaned_data if form.is_bound else {}))
+    page = Paginator(invoices, PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     rows = [{"invoice": inv, "amounts": services.invoice_amounts(inv), "overdue": services_invoices.is_overdue(inv)}

@@ -56,6 +56,8 @@ def test_finance_creates_issues_and_opens_the_pay_link(setup, page):
     expect(page.locator("#amount-due")).to_contain_text("3.250.000")
     expect(page.locator("#link-sent")).to_contain_text("budi@example.test")
 
+    page.click("#copy-pay-url")
+    expect(page.locator("#copy-pay-url")).to_have_text("Tersalin")
     pay_link = page.locator("#pay-url").input_value()
     assert pay_link.startswith(f"{base}/pay/{invoice.pk}/?t=")
     client_page = page.context.browser.new_context(locale="id-ID").new_page()  # the client: not logged in

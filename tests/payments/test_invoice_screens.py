@@ -60,7 +60,8 @@ def new_invoice_data(customer, *lines, **fields) -> dict:
 # --- list ------------------------------------------------------------------------------------------
 
 
-def test_list_shows_money_and_filters(finance, ws, invoice_factory, client_factory, paid, frozen_clock):
+def test_list_shows_money_and_filters(finance, ws, invoice_factory, client_factory, paid, frozen_clock,
+                                      workspace_factory):
     budi = client_factory(ws, name="Budi Santoso")
     draft = invoice_factory(ws, 200_000, issue=False, client=budi)
     late = invoice_factory(ws, 300_000, client=budi, due_at=clock.now() - dt.timedelta(days=2))
@@ -82,6 +83,9 @@ def test_list_shows_money_and_filters(finance, ws, invoice_factory, client_facto
     assert str(late.pk) in page and str(paid.pk) not in page and str(draft.pk) not in page
     page = text(finance.get(url(ws) + "?number=NOPE"))
     assert 'id="invoices-empty"' in page and "?status" not in page
+    foreign = client_factory(workspace_factory())  # another business's client filters nothing in
+    page = text(finance.get(url(ws) + f"?client={foreign.pk}"))
+    assert 'id="invoices-empty"' in page and 'class="field-error"' in page
 
 
 def test_list_paginates(finance, ws, invoice_factory, client_factory):
@@ -245,7 +249,7 @@ def test_mark_uncollectible(finance, ws, invoice_factory):
 
 
 @pytest.mark.parametrize("action,data", [
-    ("issue/", {}), ("void/", {"void-reason": "x"}), ("uncollectible/", {"wo-reason": "x"}),
+    ("issue/", {}), ("void/", {"void-reason": "x"}), ("uncollectible/", {"wo-reason": "x"}), ("send-link/", {}),
 ])
 def test_forged_actions_get_a_message_not_a_500(finance, ws, paid, action, data):
     r = finance.post(url(ws, f"{paid.pk}/{action}"), data, follow=True)
