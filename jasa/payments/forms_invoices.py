@@ -144,16 +144,18 @@ LineFormSet = forms.formset_factory(InvoiceLineForm, formset=BaseLineFormSet, ex
                                     validate_min=True, max_num=MAX_LINES, validate_max=True)
 
 
-def line_formset(data=None, *, currency: str, initial=None, add: int = 0) -> BaseLineFormSet:
-    """The lines of the invoice form: the rows given, plus ``add`` blank ones (the "Add a line" button)."""
+def line_formset(data=None, *, currency: str, initial=None, add: bool = False) -> BaseLineFormSet:
+    """The lines of the invoice form. Unbound: the draft's lines (or one row) and two blank rows. With ``add``
+    (the "Add a line" button) the posted rows come back unvalidated, as typed, plus one blank row."""
+    rows = max(len(initial or []), 1) + 2
     if data is not None and add:
-        data = data.copy()
-        key = "lines-TOTAL_FORMS"
-        data[key] = str(min(int(data.get(key) or 0) + add, MAX_LINES))
+        count = min(int(data.get("lines-TOTAL_FORMS") or 0), MAX_LINES - 1)
+        initial = [{name: data.get(f"lines-{i}-{name}", "") for name in InvoiceLineForm.base_fields}
+                   for i in range(count)]
+        data, rows = None, count + 1
     formset = cast(BaseLineFormSet, LineFormSet(data, prefix="lines", initial=initial,
-                                                 form_kwargs={"currency": currency}))
-    # unbound: the draft's lines (or one row) and two blank rows to fill in
-    formset.extra = max(len(initial or []) - 1, 0) + 2
+                                                form_kwargs={"currency": currency}))
+    formset.extra = max(rows, 1) - 1  # unbound: min_num (1) + extra rows
     return formset
 
 

@@ -68,11 +68,12 @@ def _edit(request, invoice: Invoice | None):
     """The form of a new draft (``invoice`` None) or of a draft being changed."""
     workspace = request.workspace
     if request.method == "POST":
-        form = InvoiceForm(request.POST, workspace=workspace)
+        add = "add_line" in request.POST  # one more row: nothing is checked or saved yet
+        form = (InvoiceForm(workspace=workspace, initial=request.POST.dict()) if add
+                else InvoiceForm(request.POST, workspace=workspace))
         currency = request.POST.get("currency") or workspace.currency
         if currency not in dict(form.fields["currency"].choices):  # type: ignore[attr-defined]
             currency = workspace.currency
-        add = 1 if "add_line" in request.POST else 0
         lines = line_formset(request.POST, currency=currency, add=add)
         if not add and form.is_valid() and lines.is_valid():
             d = form.cleaned_data

@@ -161,7 +161,9 @@ def test_another_workspaces_client_is_refused(finance, ws, workspace_factory, cl
 def test_add_line_button_saves_nothing_and_adds_a_row(finance, ws, client_factory):
     customer = client_factory(ws)
     r = finance.post(url(ws, "new/"), new_invoice_data(customer, ("Logo", 1, "100000"), add_line="1"))
-    assert r.status_code == 200 and text(r).count('class="invoice-line"') == 2
+    page = text(r)
+    assert r.status_code == 200 and page.count('class="invoice-line"') == 2
+    assert 'value="Logo"' in page and 'value="100000"' in page and 'class="field-error"' not in page
     assert Invoice.objects.count() == 0
 
 
