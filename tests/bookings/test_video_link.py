@@ -62,6 +62,8 @@ def test_link_made_after_confirmation_reaches_reminder_and_page(hold, pay, run_d
     assert AuditEntry.objects.filter(action="booking.video_link", object_id=str(booking.pk)).count() == 1
     page = client.get(manage_path(booking)).content.decode()
     assert f'href="{MEET}"' in page and 'class="video-pending"' not in page
+    staff_page = client.get(f"/dashboard/{booking.workspace.slug}/bookings/{booking.pk}/")
+    assert staff_page.status_code == 302  # not logged in: the staff page is not the client's
 
     clock.advance(FRI_9 - dt.timedelta(minutes=60) - clock.now())
     run_due()
@@ -87,10 +89,14 @@ def test_confirmation_shows_a_link_already_known(hold, pay, meet_offer, run_due,
                                         whatsapp.whatsapp_params[2], MEET, whatsapp.whatsapp_params[4]]
 
 
-def test_moved_booking_keeps_its_link_and_says_so(hold, pay, meet_offer, run_due, connected, google):  # noqa: F811
+def test_moved_booking_keeps_its_link_and_says_so(hold, pay, meet_offer, run_due, connected, google,  # noqa: F811
+                                                  client, workspace):
     booking = _confirmed(hold, pay, meet_offer, "en")
     run_due()
     booking.refresh_from_db()
+    client.force_login(workspace.memberships.get(role="owner").user)
+    detail = client.get(f"/dashboard/{workspace.slug}/bookings/{booking.pk}/").content.decode()
+    assert f'href="{MEET}"' in detail  # staff see the link on the booking too
     booking = booking_reschedule(booking=booking, start=FRI_9 + dt.timedelta(days=3), by="client")
     run_due()  # the event is moved (PATCH); Google keeps the Meet link
     booking.refresh_from_db()
