@@ -134,6 +134,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if huey.immediate:
         raise SystemExit("the queue is in immediate mode (tests); a worker needs a real queue")
     stop_beating = heartbeat.start(periodic=periodic)
+    stop_pump = _start_webhook_pump() if not args.no_webhook_pump else None
     consumer = Consumer(huey, workers=args.workers, worker_type="thread", periodic=periodic,
                         check_worker_health=True)
     print(f"==> worker consuming {type(huey.storage).__name__} "
@@ -142,6 +143,37 @@ def cmd_worker(args: argparse.Namespace) -> int:
         consumer.run()  # handles SIGINT (finish running tasks) and SIGTERM (stop now) itself
     finally:
         stop_beating.set()
+        if stop_pump is not None:
+            stop_pump.set()
+    return 0
+
+
+def _start_webhook_pump():
+    """On PostgreSQL every worker also runs the webhook pump (one is active, the rest stand by)."""
+    from django.db import connection
+
+    from jasa.payments import inbox
+
+    if connection.vendor != "postgresql":
+        return None
+    print("==> webhook pump: listening for stored webhook events (jasa/payments/inbox.py)", flush=True)
+    return inbox.start_pump_thread()
+
+
+def cmd_webhook_pump(args: argparse.Namespace) -> int:
+    """Only the pump, in the foreground (a deployment may run it as its own small process)."""
+    _setup_django()
+    from django.db import connection
+
+    from jasa.payments import inbox
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("the webhook pump needs PostgreSQL; on other databases the web process enqueues")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print("==> webhook pump: waiting to become the active pump", flush=True)
+    inbox.run_pump(stop, on_active=lambda: print("==> webhook pump: active", flush=True))
     return 0
 
 
@@ -176,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--workers", type=int, default=4, help="consumer threads")
     worker.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                         help="also import MODULE (registers its tasks and job handlers); repeatable")
+    worker.add_argument("--no-webhook-pump", action="store_true",
+                        help="do not run the webhook pump here (PostgreSQL only; see jasa webhook-pump)")
     worker.set_defaults(func=cmd_worker)
+
+    pump = sub.add_parser("webhook-pump", help="only hand stored webhook events to the queue (PostgreSQL)")
+    pump.set_defaults(func=cmd_webhook_pump)
 
     demo = sub.add_parser("demo", help="load or refresh the demo workspace")
     demo.set_defaults(func=cmd_demo)
