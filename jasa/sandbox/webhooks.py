@@ -100,21 +100,27 @@ def _enqueue(ids: list[str]) -> None:
 
 def build(webhook: SandboxWebhook) -> tuple[dict[str, str], bytes]:
     """Headers and body of one delivery, signed now."""
-    sent_at = int(clock.now().timestamp())
     merchant = webhook.merchant
+    secret = ("forged-" + secrets.token_hex(8)) if webhook.forged else merchant.secret_key
+    return signed_notification(secret=secret, merchant_id=merchant.merchant_id, event_id=webhook.event_id,
+                               event_type=webhook.event_type, data=webhook.data,
+                               sent_at=int(clock.now().timestamp()))
+
+
+def signed_notification(*, secret: str, merchant_id: str, event_id: str, event_type: str, data: dict[str, Any],
+                        sent_at: int) -> tuple[dict[str, str], bytes]:
+    """A notification as the sandbox gateway sends it (also used by tests and bench/webhooks.py)."""
     body = json.dumps(
-        {"event_id": webhook.event_id, "type": webhook.event_type, "merchant_id": merchant.merchant_id,
-         "sent_at": sent_at, "data": webhook.data},
+        {"event_id": event_id, "type": event_type, "merchant_id": merchant_id, "sent_at": sent_at, "data": data},
         separators=(",", ":"), sort_keys=True,
     ).encode()
-    secret = ("forged-" + secrets.token_hex(8)) if webhook.forged else merchant.secret_key
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "jasa-sandbox-gateway/1",
         "X-Sandbox-Signature": sign(secret, body),
-        "X-Sandbox-Event-Id": webhook.event_id,
+        "X-Sandbox-Event-Id": event_id,
         "X-Sandbox-Timestamp": str(sent_at),
-        "X-Sandbox-Merchant": merchant.merchant_id,
+        "X-Sandbox-Merchant": merchant_id,
     }
     return headers, body
 
