@@ -19,7 +19,13 @@ from jasa.core import clock
 from jasa.core.errors import JasaError
 from jasa.core.money import Money
 from jasa.payments.connect import gateway_for
-from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
+from jasa.payments.gateways.base import (
+    GatewayDeclined,
+    GatewayError,
+    Method,
+    forgets_saved_methods,
+    gateway_class,
+)
 from jasa.payments.models import PAID_STATUSES, Invoice, PaymentIntent, SavedPaymentMethod
 from jasa.payments.services import saved_method_remove
 
@@ -95,11 +101,10 @@ def _gateway_forget(saved: SavedPaymentMethod) -> bool:
     except JasaError as exc:  # the business may since have removed or switched off that gateway
         log.warning("saved method %s: gateway %s not set up, token kept there: %s", saved.pk, saved.gateway, exc)
         return False
-    forget = getattr(adapter, "forget_saved_method", None)
-    if forget is None:
+    if not forgets_saved_methods(adapter):
         return False
     try:
-        forget(saved.token)
+        adapter.forget_saved_method(saved.token)
     except (GatewayError, GatewayDeclined) as exc:
         log.warning("saved method %s: %s did not delete the token: %s", saved.pk, saved.gateway, exc)
         return False

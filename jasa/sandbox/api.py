@@ -101,6 +101,13 @@ def charge_token(credentials: Mapping[str, str], data: Mapping[str, Any], token:
     return payment_json(payment)
 
 
+def revoke_token(credentials: Mapping[str, str], token: str) -> Json:
+    merchant = _merchant(credentials)
+    with api_call(merchant):
+        saved = services.token_revoke(merchant, token)
+    return {"token": saved.token, "revoked": saved.revoked}
+
+
 def get_payment(credentials: Mapping[str, str], reference: str) -> Json:
     merchant = _merchant(credentials)
     with api_call(merchant):

@@ -80,6 +80,22 @@ def token_lookup(merchant: SandboxMerchant, token: str) -> SandboxToken:
     return row
 
 
+@transaction.atomic
+def token_revoke(merchant: SandboxMerchant, token: str) -> SandboxToken:
+    """The merchant deletes a saved card: no charge with it succeeds again. Revoking twice is one revoke.
+
+    The built-in test tokens are shared by every merchant, so nobody may revoke them (409)."""
+    if token in BUILTIN_TOKENS:
+        raise ApiError(409, "token_builtin", "a built-in test token cannot be removed")
+    row = SandboxToken.objects.select_for_update().filter(token=token, merchant=merchant).first()
+    if row is None:
+        raise ApiError(404, "token_not_found", "this saved card is unknown")
+    if not row.revoked:
+        row.revoked = True
+        row.save(update_fields=["revoked", "updated_at"])
+    return row
+
+
 # --- payments ---------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeGuard
 
 from jasa.core.money import Money
 
@@ -206,6 +206,22 @@ class Gateway(Protocol):
 
     def test_connection(self) -> str:
         """A harmless authenticated call; returns a short description or raises GatewayError."""
+
+
+class ForgetsSavedMethods(Protocol):
+    """Optional capability: an adapter that can delete a saved method's token at the gateway has
+    ``forget_saved_method``; the core asks for it by ``getattr`` (jasa.payments.services_methods) when a
+    client removes a method. Without it the token stays at the gateway, unused: jasa never charges an
+    inactive method. Midtrans, for one, documents no call that deletes a card's ``saved_token_id``."""
+
+    def forget_saved_method(self, token: str) -> None:
+        """Delete or expire ``token`` so no later charge with it succeeds. A token the gateway does not
+        know (already gone) counts as forgotten; GatewayError / GatewayDeclined when it could not."""
+
+
+def forgets_saved_methods(adapter: object) -> TypeGuard[ForgetsSavedMethods]:
+    """True when the adapter (class or instance) implements ForgetsSavedMethods."""
+    return callable(getattr(adapter, "forget_saved_method", None))
 
 
 DEFAULT_TIMEOUT_SECONDS = 15

@@ -5,6 +5,11 @@ Credentials: ``server_key`` (required), ``client_key`` (for Snap's front end, un
 optional ``timeout`` (seconds, default 15) and ``core_api_url`` / ``snap_url`` to point the SDK at
 another host (a proxy, or the local fake in tests). Amounts: Midtrans takes whole rupiah, which is
 jasa's IDR minor unit (exponent 0), so the integer passes through unchanged; other currencies are refused.
+
+No ``forget_saved_method`` (see gateways.base.ForgetsSavedMethods): Midtrans documents no API that deletes
+a card's ``saved_token_id`` (its card API registers and charges tokens; a token lapses with the card's
+expiry, ``saved_token_id_expired_at``). Removing a Midtrans card in jasa therefore only stops jasa from
+charging it (jasa never charges an inactive method); Midtrans keeps the token until it lapses.
 """
 
 from __future__ import annotations

@@ -137,6 +137,16 @@ class SandboxGateway:
 
         return self._payment(_call(api.charge_token, self.credentials, self._data(request), token), hosted=True)
 
+    def forget_saved_method(self, token: str) -> None:
+        """The sandbox revokes the token; an off-session charge with it is then refused (token_not_found)."""
+        from jasa.sandbox import api
+
+        try:
+            _call(api.revoke_token, self.credentials, token)
+        except GatewayDeclined as exc:
+            if exc.code != "token_not_found":  # unknown there: nothing left to forget
+                raise
+
     # gateway_reference is accepted for the protocol; the sandbox finds payments by jasa's reference
     def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         from jasa.sandbox import api

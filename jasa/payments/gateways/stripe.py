@@ -2,7 +2,7 @@
 
 Checkout Session for the hosted page (optionally ``setup_future_usage=off_session`` to save the card),
 PaymentIntent ``off_session=true, confirm=true`` for renewals with a saved payment method, Refunds,
-and the PaymentIntent (or Checkout Session) as the source of truth.
+the PaymentIntent (or Checkout Session) as the source of truth, and detaching a removed saved method.
 
 Credentials: ``secret_key`` (required), ``webhook_secret`` (``whsec_...``, to verify ``Stripe-Signature``),
 optional ``timeout`` (seconds, default 15) and ``api_base`` (another host: the local fake in tests).
@@ -194,6 +194,17 @@ class StripeGateway:
                                 failure_message=exc.user_message or "")
             raise GatewayDeclined(exc.user_message or "The card was declined", code=code)
         return self._payment(intent)
+
+    def forget_saved_method(self, token: str) -> None:
+        """Detach the PaymentMethod from its Customer: Stripe then refuses every payment with it, for good.
+        One Stripe no longer knows (404) is already gone."""
+        _, _, payment_method = token.partition("/")
+        if not payment_method:
+            raise GatewayDeclined("A Stripe saved method is '<customer>/<payment method>'", code="token")
+        try:
+            self._call(self._v1.payment_methods.detach, payment_method)
+        except PaymentNotFound:
+            return
 
     # --- reading and changing payments ----------------------------------------------
     def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:

@@ -226,6 +226,14 @@ class XenditGateway:
             self._request("POST", f"/invoices/{current.gateway_reference}/expire!")
         return self.get_status(reference, gateway_reference=current.gateway_reference)
 
+    def forget_saved_method(self, token: str) -> None:
+        """Expire the MULTIPLE_USE payment method (``POST /v2/payment_methods/{id}/expire``): Xendit then
+        refuses payment requests with it. One Xendit no longer knows (404) is already gone."""
+        try:
+            self._request("POST", f"/v2/payment_methods/{token}/expire")
+        except PaymentNotFound:
+            return
+
     def refund(self, reference: str, amount: Money, *, refund_key: str, reason: str,
                gateway_reference: str = "") -> RefundResult:
         _check_currency(amount)

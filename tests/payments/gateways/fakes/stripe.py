@@ -1,8 +1,9 @@
 """A local Stripe: /v1/checkout/sessions, /v1/payment_intents (create, retrieve, search, cancel), /v1/refunds,
-/v1/balance, with form-encoded requests, ``expand[]`` and ``Idempotency-Key`` replay like Stripe's API.
+/v1/payment_methods/{id}/detach, /v1/balance, with form-encoded requests, ``expand[]`` and ``Idempotency-Key`` replay like Stripe's API.
 
 Objects follow Stripe's API reference (docs.stripe.com/api): ``checkout.session``, ``payment_intent`` with
-``latest_charge``, ``charge`` with ``amount_refunded``/``disputed``, ``refund``, and errors as
+``latest_charge``, ``charge`` with ``amount_refunded``/``disputed``, ``refund``, ``payment_method`` (``customer``
+null once detached: a detached method cannot be charged again), and errors as
 ``{"error": {"type", "code", "decline_code", "message", "payment_intent"}}``. Stripe's test payment
 methods steer off-session charges: ``pm_card_visa`` succeeds, ``pm_card_chargeDeclinedInsufficientFunds``
 and ``pm_card_chargeDeclinedExpiredCard`` decline, ``pm_card_authenticationRequired`` needs the client.
@@ -61,6 +62,7 @@ class FakeStripe(FakeGateway):
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.attached: dict[str, str | None] = {}  # payment method -> its customer (None: detached)
         self.route("POST", r"/v1/checkout/sessions", self.idempotent(self.create_session))
         self.route("GET", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)", self.get_session)
         self.route("POST", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)/expire", self.expire_session)
@@ -69,6 +71,7 @@ class FakeStripe(FakeGateway):
         self.route("GET", r"/v1/payment_intents/(?P<pid>pi_[^/]+)", self.get_intent)
         self.route("POST", r"/v1/payment_intents/(?P<pid>pi_[^/]+)/cancel", self.cancel_intent)
         self.route("POST", r"/v1/refunds", self.idempotent(self.create_refund))
+        self.route("POST", r"/v1/payment_methods/(?P<pmid>pm_[^/]+)/detach", self.detach_method)
         self.route("GET", r"/v1/balance", lambda req: Reply(200, {"object": "balance", "livemode": False,
                                                                   "available": [{"amount": 0, "currency": "idr"}]}))
 
@@ -81,7 +84,13 @@ class FakeStripe(FakeGateway):
                               customer=_id("cus") if save else None, setup_future_usage=save,
                               metadata=session["_intent_metadata"], status="succeeded")
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"], customer=intent["customer"])
+        if save:
+            self.attached[payment_method] = intent["customer"]
         return intent
+
+    def attach(self, payment_method: str, customer: str) -> None:
+        """A payment method saved to a customer (as ``setup_future_usage`` on a paid session does)."""
+        self.attached[payment_method] = customer
 
     def attach_intent(self, sid: str, status: str, **fields: Any) -> dict[str, Any]:
         """A PaymentIntent on a session that is not complete (a declined attempt, or an older API version
@@ -182,6 +191,9 @@ class FakeStripe(FakeGateway):
     def create_intent(self, req: Recorded) -> Reply:
         form = flat(req)
         pm = form.get("payment_method", "")
+        if form.get("customer") and pm in self.attached and self.attached[pm] != form["customer"]:
+            return self._error(400, "invalid_request_error", f"The customer does not have a payment method with the "
+                               f"ID {pm}. The payment method must be attached to the customer.")
         intent = self._intent(int(form["amount"]), form["currency"], pm, customer=form.get("customer"),
                               setup_future_usage=None, metadata=nested(form, "metadata"), status="succeeded")
         if pm in DECLINES or pm == "pm_card_authenticationRequired":
@@ -234,3 +246,14 @@ class FakeStripe(FakeGateway):
                   "reason": form.get("reason"), "metadata": nested(form, "metadata"), "created": NOW}
         self.refunds[refund["id"]] = refund
         return Reply(200, refund)
+
+    def detach_method(self, req: Recorded, pmid: str) -> Reply:
+        if pmid not in self.attached:
+            return self._error(404, "invalid_request_error", f"No such PaymentMethod: '{pmid}'", "resource_missing")
+        if self.attached[pmid] is None:
+            return self._error(400, "invalid_request_error",
+                               "The payment method you provided is not attached to a customer so detachment is impossible.")
+        self.attached[pmid] = None
+        return Reply(200, {"id": pmid, "object": "payment_method", "type": "card", "customer": None,
+                           "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+                           "created": NOW, "livemode": False, "metadata": {}})

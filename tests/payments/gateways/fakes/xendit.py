@@ -6,7 +6,9 @@ Payloads follow Xendit's API reference (developers.xendit.co / docs.xendit.co): 
 ``payment_method`` whose ``channel_properties`` carry ``virtual_account_number`` / ``qr_string`` /
 ``payment_code``, e-wallet ``actions``; refunds; errors as ``{"error_code", "message"}``.
 A repeated ``idempotency-key`` replays the first answer. Saved payment method ids steer renewals:
-``pm-declined`` fails with INSUFFICIENT_BALANCE; any other id succeeds.
+``pm-declined`` fails with INSUFFICIENT_BALANCE; any other id succeeds until it is expired
+(``POST /v2/payment_methods/{id}/expire`` answers the payment method with ``status: EXPIRED``), after
+which a payment request with it is refused with 400 INVALID_TOKEN, as Xendit documents.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class FakeXendit(FakeGateway):
         self.invoices: dict[str, dict[str, Any]] = {}
         self.payment_requests: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.saved_methods: dict[str, dict[str, Any]] = {}  # MULTIPLE_USE methods charged by id, by id
         self.route("POST", r"/v2/invoices", self.create_invoice)
         self.route("GET", r"/v2/invoices", self.list_invoices)
         self.route("GET", r"/v2/invoices/(?P<iid>[^/]+)", self.get_invoice)
@@ -48,6 +51,15 @@ class FakeXendit(FakeGateway):
     # --- test helpers -----------------------------------------------------------------
     def set_invoice(self, iid: str, status: str, **extra: Any) -> None:
         self.invoices[iid].update(status=status, **extra)
+
+    def save_method(self, pmid: str) -> dict[str, Any]:
+        """A MULTIPLE_USE e-wallet payment method the client linked earlier."""
+        return self.saved_methods.setdefault(pmid, {
+            "id": pmid, "type": "EWALLET", "reusability": "MULTIPLE_USE", "status": "ACTIVE",
+            "ewallet": {"channel_code": "DANA", "channel_properties": {},
+                        "account": {"name": None, "balance": None, "point_balance": None,
+                                    "account_details": "+62******7890"}},
+            "created": CREATED, "updated": CREATED})
 
     def set_payment_request(self, pid: str, status: str, **extra: Any) -> None:
         self.payment_requests[pid].update(status=status, **extra)
@@ -101,10 +113,10 @@ class FakeXendit(FakeGateway):
         pid = _id("pr")
         if body.get("payment_method_id"):
             declined = body["payment_method_id"] == "pm-declined"
-            pm = {"id": body["payment_method_id"], "type": "EWALLET", "reusability": "MULTIPLE_USE", "status": "ACTIVE",
-                  "ewallet": {"channel_code": "DANA", "channel_properties": {},
-                              "account": {"name": None, "balance": None, "point_balance": None,
-                                          "account_details": "+62******7890"}}}
+            pm = json.loads(json.dumps(self.save_method(body["payment_method_id"])))
+            if pm["status"] != "ACTIVE":
+                return Reply(400, {"error_code": "INVALID_TOKEN", "message": "Payment token ID specified in the "
+                                   "payment request has expired or has been canceled."})
             status = "FAILED" if declined else "SUCCEEDED"
             failure = "INSUFFICIENT_BALANCE" if declined else None
             actions: list[dict[str, Any]] = []
@@ -154,6 +166,9 @@ class FakeXendit(FakeGateway):
         return Reply(200, self.payment_requests[pid])
 
     def expire_payment_method(self, req: Recorded, pmid: str) -> Reply:
+        if pmid in self.saved_methods:  # a MULTIPLE_USE method: no later payment request may use it
+            self.saved_methods[pmid].update(status="EXPIRED", updated=CREATED)
+            return Reply(200, self.saved_methods[pmid])
         for pr in self.payment_requests.values():
             if pr["payment_method"]["id"] == pmid:
                 pr["payment_method"]["status"] = "EXPIRED"
