@@ -19,7 +19,7 @@ from jasa.accounts.models import Client
 from jasa.api.auth import api_auth, require_slug
 from jasa.core.errors import NotFound
 from jasa.core.money import CURRENCIES, Money
-from jasa.payments import selectors, services, services_transfer
+from jasa.payments import selectors, services, services_methods, services_transfer
 from jasa.payments.models import (
     Invoice,
     PaymentIntent,
@@ -414,5 +414,6 @@ def saved_methods_list(request: HttpRequest, slug: str, client_id: uuid.UUID | N
 def saved_methods_delete(request: HttpRequest, slug: str, saved_id: uuid.UUID):
     workspace, _ = require_slug(request, slug, "invoices.manage")
     saved: SavedPaymentMethod = selectors.saved_method_get(workspace, saved_id)
-    services.saved_method_remove(saved)
+    # the same removal as the client's portal: jasa stops charging it, then the gateway deletes its token
+    services_methods.saved_method_remove_for_client(saved)
     return Status(204, None)
