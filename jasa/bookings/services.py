@@ -697,19 +697,18 @@ def booking_mark_no_show(*, booking: Booking) -> Booking:
 def booking_charge_balance_saved(*, booking_id) -> bool:
     """Charge a no-show's balance off-session from the card the client saved for this business, if any.
 
-    Runs after the no-show commits (a gateway call never runs under a row lock). Without a saved method,
-    or when the charge is declined, the balance invoice stays open and its reminders ask the client to
-    pay. The idempotency key makes a repeated call one charge. Returns True when a charge was started.
+    Runs after the no-show commits (a gateway call never runs under a row lock). Without a saved method
+    whose card is still valid (an expired card is not tried), or when the charge is declined, the balance
+    invoice stays open and its reminders ask the client to pay. The idempotency key makes a repeated call one charge. Returns True when a charge was started.
     """
-    from jasa.payments.models import SavedPaymentMethod
     from jasa.payments.services import payment_charge_saved
+    from jasa.payments.services_methods import usable_saved_method
 
     booking = Booking.objects.select_related("balance_invoice").filter(pk=booking_id).first()
     invoice = booking.balance_invoice if booking else None
     if invoice is None or invoice.status != "open":
         return False
-    saved = (SavedPaymentMethod.objects.filter(workspace_id=booking.workspace_id, client_id=booking.client_id,
-                                               is_active=True).order_by("-consent_at").first())
+    saved = usable_saved_method(workspace_id=booking.workspace_id, client_id=booking.client_id)
     if saved is None:
         return False
     try:

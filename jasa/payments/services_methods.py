@@ -74,6 +74,14 @@ def is_expired(saved: SavedPaymentMethod) -> bool:
     return (year, saved.expiry_month) < (today.year, today.month)
 
 
+def usable_saved_method(*, workspace_id, client_id) -> SavedPaymentMethod | None:
+    """The method to charge off-session for this client of this business: the latest consent among their
+    active methods whose card has not expired (an expired card is only declined, so it is not tried)."""
+    found = (SavedPaymentMethod.objects.filter(workspace_id=workspace_id, client_id=client_id, is_active=True)
+             .order_by("-consent_at"))
+    return next((saved for saved in found if not is_expired(saved)), None)
+
+
 def can_save_card(gateway: str, methods: list[str]) -> bool:
     """The gateway's adapter can keep a card for later charges, and card is one of the offered methods."""
     caps = gateway_class(gateway).methods.get(Method.CARD)
