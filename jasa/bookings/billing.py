@@ -46,13 +46,20 @@ def invoice_for(booking, *, what: str, amount: Money, due_at: dt.datetime | None
     return invoice_issue(invoice)
 
 
-def payment_start(booking, *, return_url: str):
+def payment_start(booking, *, return_url: str, save_method: bool = False):
     """Start (or, with the same key, get back) the deposit payment: the client picks the method on the
-    gateway's hosted page. Returns the payment core's PaymentIntent."""
+    gateway's hosted page. Returns the payment core's PaymentIntent.
+
+    ``save_method``: the client consented at the checkout to keeping their card (jasa.bookings.consent).
+    The payment started when the slot was held had no such consent, so this is another payment with its own
+    key (each choice is one payment however often it is clicked); the one not used expires at the gateway.
+    The method is unknown up front, so the core cannot check it can be saved: the gateway keeps a card only.
+    """
     from jasa.payments.services import payment_start as core_payment_start
 
+    key = f"booking:{booking.pk}:deposit" + (":save" if save_method else "")
     return core_payment_start(
-        invoice=booking.deposit_invoice, idempotency_key=f"booking:{booking.pk}:deposit", return_url=return_url
+        invoice=booking.deposit_invoice, idempotency_key=key, return_url=return_url, save_method=save_method
     )
 
 

@@ -243,14 +243,15 @@ def _guest_login_ready(client) -> None:
 _PAYMENT_DEAD = {"failed", "canceled", "expired"}
 
 
-def booking_start_payment(*, booking: Booking, return_url: str = "") -> Booking:
-    """Start (idempotently) the deposit payment and remember its hosted checkout address."""
+def booking_start_payment(*, booking: Booking, return_url: str = "", save_method: bool = False) -> Booking:
+    """Start (idempotently) the deposit payment and remember its hosted checkout address. ``save_method``:
+    the client consented to keeping their card (see billing.payment_start)."""
     from jasa.bookings.links import manage_url
 
     if booking.status != BookingStatus.AWAITING_DEPOSIT:
         return booking
     try:
-        intent = billing.payment_start(booking, return_url=return_url or manage_url(booking))
+        intent = billing.payment_start(booking, return_url=return_url or manage_url(booking), save_method=save_method)
     except Exception as exc:  # no payment possible: release the hold rather than keep a slot nobody can pay
         log.warning("deposit payment for booking %s could not start: %s", booking.pk, exc)
         if booking.checkout_url:  # a payment exists already; the client can still use it

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jasa.accounts.selectors import workspace_by_slug
-from jasa.bookings import billing, selectors, services
+from jasa.bookings import billing, consent, selectors, services
 from jasa.bookings.forms import BookingForm, RefundAccountForm
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import booking_from_signature, manage_path
@@ -231,17 +231,21 @@ def checkout(request, signed: str):
     booking = _booking_or_404(signed)
     if booking.status != BookingStatus.AWAITING_DEPOSIT:
         return redirect("bookings:manage", signed=signed)
-    return render(request, "bookings/checkout.html", _booking_context(request, booking))
+    ctx = _booking_context(request, booking)
+    ctx.update(consent.save_card_context(booking, ctx["lang"]))
+    return render(request, "bookings/checkout.html", ctx)
 
 
 @require_POST
 def pay(request, signed: str):
-    """Go to the gateway's hosted page for the deposit (the same payment on every click)."""
+    """Go to the gateway's hosted page for the deposit (the same payment on every click; ticking "save
+    this card" is another one, with the client's consent)."""
     booking = _booking_or_404(signed)
     if booking.status != BookingStatus.AWAITING_DEPOSIT:
         return redirect("bookings:manage", signed=signed)
     try:
-        booking = services.booking_start_payment(booking=booking)
+        booking = services.booking_start_payment(booking=booking,
+                                                 save_method=consent.card_save_wanted(booking, request.POST))
     except JasaError as exc:
         flash.error(request, exc.message)
         return redirect("bookings:manage", signed=signed)

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from jasa.core import clock
 from jasa.core.errors import JasaError
 from jasa.core.money import Money
-from jasa.payments.connect import gateway_for
+from jasa.payments.connect import account_for, default_gateway_name, gateway_for
 from jasa.payments.gateways.base import (
     GatewayDeclined,
     GatewayError,
@@ -86,6 +86,20 @@ def can_save_card(gateway: str, methods: list[str]) -> bool:
     """The gateway's adapter can keep a card for later charges, and card is one of the offered methods."""
     caps = gateway_class(gateway).methods.get(Method.CARD)
     return Method.CARD.value in methods and caps is not None and caps.save_for_recurring
+
+
+def offered_methods(workspace) -> tuple[str, list[str]]:
+    """The business's default gateway and the methods a client may pay with there (its adapter's methods,
+    narrowed to those the business enabled)."""
+    gateway = default_gateway_name(workspace)
+    account = account_for(workspace, gateway)
+    enabled = account.enabled_methods if account is not None else []
+    return gateway, [m.value for m in gateway_class(gateway).methods if not enabled or m.value in enabled]
+
+
+def card_saving_offered(workspace) -> bool:
+    """A checkout where the client picks the method on the gateway's page may ask to save the card."""
+    return can_save_card(*offered_methods(workspace))
 
 
 # --- writes ---------------------------------------------------------------------------------------

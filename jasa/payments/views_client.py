@@ -8,7 +8,6 @@ or WhatsApp without logging in; the invoice's client (logged in) and the workspa
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,8 +20,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jasa.core.errors import JasaError
-from jasa.payments.connect import account_for, default_gateway_name
-from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
+from jasa.payments.connect import default_gateway_name
+from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method
 from jasa.payments.models import PENDING_STATUSES, Invoice, InvoiceLine, InvoiceStatus, PaymentIntent, Receipt
 from jasa.payments.receipts import receipt_urls
 from jasa.payments.services import invoice_amounts, payment_start, payment_sync
@@ -31,6 +30,7 @@ from jasa.payments.services_methods import (
     client_saved_methods,
     is_expired,
     no_show_balance,
+    offered_methods,
     saved_method_for_no_show,
     saved_method_remove_for_client,
 )
@@ -76,12 +76,8 @@ def _method_choices(invoice: Invoice) -> tuple[str, list[tuple[str, list[tuple[s
     """The default gateway and its enabled methods, grouped by family for the page."""
     from jasa.sandbox.methods import grouped  # the method names and groups of every gateway's pages
 
-    gateway = default_gateway_name(invoice.workspace)
-    account = account_for(invoice.workspace, gateway)
-    adapter: Any = gateway_class(gateway)
-    offered = [m for m in adapter.methods if not account or not account.enabled_methods
-               or m.value in account.enabled_methods]
-    return gateway, grouped([m.value for m in offered])
+    gateway, offered = offered_methods(invoice.workspace)
+    return gateway, grouped(offered)
 
 
 def _invoice_context(invoice: Invoice) -> dict:
