@@ -7,16 +7,12 @@ cards, nothing is saved."""
 # ruff: noqa: F811 - pytest fixtures imported from other test modules
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from jasa.bookings.links import manage_path
 from jasa.bookings.models import BookingStatus
-from jasa.core import clock
 from jasa.payments.models import PaymentIntent, SavedPaymentMethod
-from tests.bookings.conftest import THU_9
-from tests.payments.test_portal_methods import nosavepay, sandbox_booking  # noqa: F401 - fixtures
+from tests.payments.test_portal_methods import assert_no_show_paid_by, nosavepay, sandbox_booking  # noqa: F401
 from tests.sandbox.fixtures import merchant  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +72,6 @@ def test_a_forged_box_for_a_gateway_that_cannot_keep_cards_is_ignored(client, wo
 
 def test_ticked_the_card_paid_on_the_hosted_page_is_saved_and_pays_a_no_show(client, sandbox_booking,
                                                                             django_capture_on_commit_callbacks):
-    from jasa.bookings.services import booking_mark_no_show
     from jasa.payments.services import payment_sync
     from jasa.sandbox.models import SandboxPayment
 
@@ -100,15 +95,7 @@ def test_ticked_the_card_paid_on_the_hosted_page_is_saved_and_pays_a_no_show(cli
     saved = SavedPaymentMethod.objects.get(client=booking.client)
     assert saved.gateway == "sandbox" and saved.token.startswith("tok_") and saved.masked.endswith("1114")
     assert saved.consent_at == payment.created_at and saved.is_active
-
-    clock.advance(THU_9 + dt.timedelta(minutes=20) - clock.now())
-    with django_capture_on_commit_callbacks(execute=True):
-        booking = booking_mark_no_show(booking=booking)
-    balance = booking.balance_invoice
-    balance.refresh_from_db()
-    charge = balance.payments.get()
-    assert charge.saved_method_id == saved.pk and charge.off_session
-    assert balance.status == "paid"
+    assert_no_show_paid_by(booking, saved, django_capture_on_commit_callbacks)
 
 
 def test_ticked_but_paid_by_va_saves_nothing(client, sandbox_booking, django_capture_on_commit_callbacks):

@@ -275,7 +275,6 @@ def test_card_saved_at_the_deposit_pays_the_no_show_balance(client, sandbox_book
     """Pay page, box ticked, card on the sandbox's page: the sandbox issues a token, jasa keeps it with the
     consent time, the portal shows what it is for, and the no-show's balance is charged to it off-session."""
     from jasa.bookings.models import BookingStatus
-    from jasa.bookings.services import booking_mark_no_show
     from jasa.sandbox.models import SandboxPayment
 
     booking = sandbox_booking(no_show_charges_balance=True)
@@ -298,8 +297,15 @@ def test_card_saved_at_the_deposit_pays_the_no_show_balance(client, sandbox_book
     html = _page(client)
     assert "The remaining balance of a consultation if you miss the session" in html
 
+    assert_no_show_paid_by(booking, saved, django_capture_on_commit_callbacks)
+
+
+def assert_no_show_paid_by(booking, saved, capture_on_commit) -> None:
+    """The client misses the session: the balance is charged off-session to ``saved``, and paid."""
+    from jasa.bookings.services import booking_mark_no_show
+
     clock.advance(THU_9 + dt.timedelta(minutes=20) - clock.now())
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         booking = booking_mark_no_show(booking=booking)
     balance = booking.balance_invoice
     balance.refresh_from_db()
