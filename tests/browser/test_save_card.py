@@ -1,5 +1,5 @@
 """In Chromium: a client pays an invoice by sandbox card with "save this card" ticked, finds the card under
-Saved payment methods in the portal, removes it after confirming, and it is gone."""
+Saved payment methods in the portal, removes it after confirming, and it is gone (the sandbox revoked it)."""
 
 # ruff: noqa: F811 - the setup fixture imported from tests.browser.test_pay_invoice
 
@@ -23,6 +23,7 @@ def invoice(setup):
 def test_save_card_at_checkout_then_remove_it_in_the_portal(invoice, live_server, page):
     from jasa.payments.models import SavedPaymentMethod
     from jasa.payments.views_client import pay_url
+    from jasa.sandbox.models import SandboxToken
 
     page.goto(pay_url(invoice))
     expect(page.locator("#save-method")).not_to_be_checked()
@@ -60,3 +61,4 @@ def test_save_card_at_checkout_then_remove_it_in_the_portal(invoice, live_server
     expect(page.locator("#no-saved-methods")).to_be_visible()
     saved.refresh_from_db()
     assert not saved.is_active and saved.removed_at is not None
+    assert SandboxToken.objects.get(token=saved.token).revoked  # the sandbox was told to forget it
