@@ -3,8 +3,8 @@
 Why: a webhook request that also pushes a queue task makes two round trips to two servers, and
 the push cost as much as storing the event (bench/webhooks.py). On PostgreSQL the insert that
 stores an event also announces it (``pg_notify`` in the same statement, delivered on commit, so
-only stored events are announced); one pump per deployment LISTENs and enqueues
-``webhook_process_task`` for each. The request then does one round trip: verify, insert, answer.
+only stored events are announced); one pump per deployment LISTENs and enqueues their re-read
+(``webhook_process_batch_task``, a few events per task). The request then does one round trip: verify, insert, answer.
 See docs/adr/0008-webhook-pump.md.
 
 The stored row stays the truth, so nothing is lost when a notification is:
@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
 from django.db import connection, connections
 
@@ -36,6 +36,10 @@ APP_NAME = "jasa-webhook-pump"  # the pump's connection, as pg_stat_activity sho
 LOCK_KEY = 0x6A617361_7770  # "jasa" "wp": pg_advisory_lock key of the active pump
 ALIVE_TTL = 5.0
 CATCH_UP = dt.timedelta(minutes=15)
+# Events per queue task, and how long the pump waits for a batch to fill: one push per batch keeps
+# the pump cheap under load; small batches keep several consumers busy when status calls are slow.
+BATCH = 25
+GATHER_SECONDS = 0.05
 
 _alive: dict[str, tuple[float, bool]] = {}
 
@@ -62,17 +66,19 @@ def forget_pump_state() -> None:
     _alive.clear()
 
 
-def dispatch(event_ids: Iterable[int]) -> int:
-    """Enqueue the re-read of each event. A failed push is logged: reconciliation repairs it."""
-    from jasa.payments.tasks import webhook_process_task
+def dispatch(event_ids: Sequence[int]) -> int:
+    """Enqueue the re-read of the events, ``BATCH`` per task. A failed push is logged: the rows stay
+    ``received`` and reconciliation processes them."""
+    from jasa.payments.tasks import webhook_process_batch_task
 
     sent = 0
-    for event_id in event_ids:
+    for start in range(0, len(event_ids), BATCH):
+        batch = list(event_ids[start:start + BATCH])
         try:
-            webhook_process_task(event_id)
-            sent += 1
+            webhook_process_batch_task(batch)
+            sent += len(batch)
         except Exception:  # noqa: BLE001 - the stored row is the truth
-            log.exception("webhook pump: could not enqueue event %s; reconciliation will process it", event_id)
+            log.exception("webhook pump: could not enqueue events %s; reconciliation will process them", batch)
     return sent
 
 
@@ -117,8 +123,10 @@ def run_pump(stop: threading.Event, *, on_active: Callable[[], None] | None = No
             if on_active is not None:
                 on_active()
             while not stop.is_set():
-                for notification in raw.notifies(timeout=poll_seconds):  # returns after poll_seconds
-                    dispatch([int(notification.payload)])
+                first = list(raw.notifies(timeout=poll_seconds, stop_after=1))
+                if first:
+                    more = list(raw.notifies(timeout=GATHER_SECONDS, stop_after=BATCH - 1))
+                    dispatch([int(n.payload) for n in first + more])
         except Exception as exc:  # noqa: BLE001 - the database went away: wait, reconnect, catch up
             log.warning("webhook pump: %s; reconnecting in %s s", exc, retry_seconds)
             stop.wait(retry_seconds)

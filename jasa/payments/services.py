@@ -910,11 +910,20 @@ def _record_gateway_refunds(payment: PaymentIntent, refunded: Money, events: _Ev
 # --- webhooks -------------------------------------------------------------------------------------
 
 
-def webhook_receive(gateway_name: str, headers: dict[str, str], body: bytes, *, account_id: str = "") -> WebhookEvent:
+@dataclasses.dataclass(frozen=True)
+class ReceivedWebhook:
+    """What :func:`webhook_receive` did: the stored row's id, or ``duplicate`` (stored before; not re-read,
+    so that a gateway's retry storm costs one statement per delivery)."""
+
+    pk: int | None
+    duplicate: bool
+
+
+def webhook_receive(gateway_name: str, headers: dict[str, str], body: bytes, *, account_id: str = "") -> ReceivedWebhook:
     """Verify, store once by (gateway, event id), and queue the re-read. Raises WebhookRejected or LookupError.
 
-    The returned row has ``duplicate = True`` when this event was stored before. ``account_id`` (from
-    ``/webhooks/<gateway>/<account>``) verifies with that account's credentials only.
+    ``account_id`` (from ``/webhooks/<gateway>/<account>``) verifies with that account's credentials only.
+    This is the hot path of bench/webhooks.py: one statement, no model instance on PostgreSQL.
     """
     from jasa.payments.connect import webhook_verifiers
 
@@ -929,18 +938,15 @@ def webhook_receive(gateway_name: str, headers: dict[str, str], body: bytes, *, 
         raise rejection or WebhookRejected("no verifier")
     if not event.event_id:
         raise WebhookRejected("the event has no id")
-    row = WebhookEvent(
+    pk = _store_once(dict(
         gateway=gateway_name, event_id=event.event_id[:200], reference=event.reference[:200], kind=event.kind[:100],
         claimed_status=event.claimed_status[:60], payload=dict(event.payload), received_at=clock.now(),
-    )
-    if not _store_once(row):
-        existing = WebhookEvent.objects.get(gateway=gateway_name, event_id=row.event_id)
-        existing.duplicate = True  # type: ignore[attr-defined]
-        return existing
-    row.duplicate = False  # type: ignore[attr-defined]
+    ))
+    if pk is None:
+        return ReceivedWebhook(pk=None, duplicate=True)
     if not inbox.pump_alive():  # else the insert's notification reaches the pump (jasa/payments/inbox.py)
-        transaction.on_commit(lambda: _enqueue_webhook(row.pk))
-    return row
+        transaction.on_commit(lambda: _enqueue_webhook(pk))
+    return ReceivedWebhook(pk=pk, duplicate=False)
 
 
 # One statement: store the event unless known, announce it to the webhook pump (delivered on commit),
@@ -958,8 +964,8 @@ SELECT id, pg_notify('{inbox.CHANNEL}', id::text) FROM stored
 """
 
 
-def _store_once(row: WebhookEvent) -> bool:
-    """Insert the event unless (gateway, event_id) is stored; True if this call stored it.
+def _store_once(fields: dict[str, Any]) -> int | None:
+    """Insert the event unless (gateway, event_id) is stored; its id if this call stored it.
 
     On PostgreSQL it is one round trip that does not wait for the WAL flush (~8 ms of fsync) before
     answering: a database crash can lose the last fraction of a second of stored events, which is
@@ -969,21 +975,18 @@ def _store_once(row: WebhookEvent) -> bool:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_PG_INSERT_EVENT, [
-                row.gateway, row.event_id, row.reference, row.kind, row.claimed_status,
-                json.dumps(row.payload, cls=DjangoJSONEncoder), row.state, row.received_at,
+                fields["gateway"], fields["event_id"], fields["reference"], fields["kind"], fields["claimed_status"],
+                json.dumps(fields["payload"], cls=DjangoJSONEncoder), WebhookEvent.RECEIVED, fields["received_at"],
             ])
             found = cursor.fetchone()
-        if found is None:
-            return False
-        row.pk = found[0]
-        row._state.adding = False
-        return True
+        return None if found is None else int(found[0])
+    row = WebhookEvent(**fields)
     try:
         with transaction.atomic():  # a savepoint inside a caller's transaction: a duplicate breaks nothing
             row.save()
     except IntegrityError:
-        return False
-    return True
+        return None
+    return row.pk
 
 
 def _enqueue_webhook(event_pk: int) -> None:
@@ -1020,6 +1023,22 @@ def webhook_process(event_pk: int) -> WebhookEvent:
     event.processed_at = clock.now()
     event.save(update_fields=["state", "error", "attempts", "payment", "workspace", "processed_at"])
     return event
+
+
+def webhook_process_many(event_pks: Iterable[int]) -> list[str]:
+    """Process each event; if any failed, raise the last failure after trying all of them, so the
+    queue retries the batch (the events already processed return at once)."""
+    states: list[str] = []
+    failure: Exception | None = None
+    for pk in event_pks:
+        try:
+            states.append(webhook_process(pk).state)
+        except (GatewayError, GatewayDeclined, GatewayUnavailable) as exc:
+            failure = exc
+            states.append(WebhookEvent.FAILED)
+    if failure is not None:
+        raise failure
+    return states
 
 
 def _payment_for_reference(reference: str) -> PaymentIntent | None:

@@ -13,6 +13,12 @@ def webhook_process_task(event_pk: int) -> str:
     return services.webhook_process(event_pk).state
 
 
+@db_task(retries=5, retry_delay=30)
+def webhook_process_batch_task(event_pks: list[int]) -> list[str]:
+    """The webhook pump's unit of work: a few stored events per task (one queue push for all)."""
+    return services.webhook_process_many(event_pks)
+
+
 @db_task(retries=3, retry_delay=60)
 def receipt_email(receipt_id: str) -> bool:
     from jasa.payments.receipts import receipt_send

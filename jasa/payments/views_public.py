@@ -27,8 +27,8 @@ def webhook(request, gateway: str, account=None):
     if len(request.body) > MAX_WEBHOOK_BYTES:
         return JsonResponse({"detail": "body too large"}, status=413)
     try:
-        event = webhook_receive(gateway, dict(request.headers), request.body,
-                                account_id=str(account) if account else "")
+        received = webhook_receive(gateway, dict(request.headers), request.body,
+                                   account_id=str(account) if account else "")
     except LookupError:
         return JsonResponse({"detail": f"unknown gateway {gateway}"}, status=404)
     except WebhookRejected as exc:
@@ -36,7 +36,7 @@ def webhook(request, gateway: str, account=None):
         return JsonResponse({"detail": "rejected", "reason": str(exc)[:200]}, status=400)
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         return JsonResponse({"detail": "malformed", "reason": str(exc)[:200]}, status=400)
-    return JsonResponse({"ok": True, "duplicate": bool(getattr(event, "duplicate", False))}, status=200)
+    return JsonResponse({"ok": True, "duplicate": received.duplicate}, status=200)
 
 
 def _receipt_for(request, receipt_id) -> Receipt:
