@@ -30,6 +30,28 @@ def _ics_of(message) -> icalendar.Calendar:
     raise AssertionError("no .ics attachment")
 
 
+def book_slot(page) -> None:
+    """On the demo offer's page: Friday 09:00, Rina's details, on to the checkout."""
+    page.click('a[data-day="2026-12-04"]')  # htmx loads that day's times
+    page.click(f'a[data-start="{SLOT}"]')
+    page.fill("#id_name", "Rina Klien")
+    page.fill("#id_email", "rina@example.test")
+    page.fill("#id_phone", "0812 3456 7890")
+    page.fill("#id_q_topic", "Strategi Instagram")
+    page.click('form button[type="submit"]')
+
+
+def wait_until_confirmed(page) -> None:
+    """Back from the gateway on the manage page: the webhook may land a moment after the redirect."""
+    status = page.locator("[data-status]").first
+    for _ in range(20):
+        if status.get_attribute("data-status") == "confirmed":
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(status).to_have_attribute("data-status", "confirmed")
+
+
 @pytest.mark.browser
 def test_book_pay_by_bca_va_confirm_then_cancel(demo, live_server, page):
     from jasa.bookings.models import Booking
@@ -39,13 +61,7 @@ def test_book_pay_by_bca_va_confirm_then_cancel(demo, live_server, page):
     page.goto(f"{live_server.url}/demo/")
     page.click('a[href="/demo/book/konsultasi-60-menit/"]')
     expect(page.locator("h1")).to_contain_text("Konsultasi 60 menit")
-    page.click('a[data-day="2026-12-04"]')  # htmx loads that day's times
-    page.click(f'a[data-start="{SLOT}"]')
-    page.fill("#id_name", "Rina Klien")
-    page.fill("#id_email", "rina@example.test")
-    page.fill("#id_phone", "0812 3456 7890")
-    page.fill("#id_q_topic", "Strategi Instagram")
-    page.click('form button[type="submit"]')
+    book_slot(page)
 
     # checkout summary: price, deposit now, balance later, policy, security note
     expect(page.locator("table.summary")).to_contain_text("500.000")
@@ -61,13 +77,7 @@ def test_book_pay_by_bca_va_confirm_then_cancel(demo, live_server, page):
     page.click("#simulate-pay")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
     page.click("#return-link")
-    status = page.locator("[data-status]").first
-    for _ in range(20):  # the webhook may land a moment after the redirect
-        if status.get_attribute("data-status") == "confirmed":
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    expect(status).to_have_attribute("data-status", "confirmed")
+    wait_until_confirmed(page)
     expect(page.locator(".add-to-calendar a")).to_have_count(3)
 
     booking = Booking.objects.get(client__email="rina@example.test")

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_book_consultation import SLOT, demo  # noqa: F401 - the demo fixture
+from tests.browser.test_book_consultation import book_slot, demo, wait_until_confirmed  # noqa: F401 - demo
 from tests.browser.test_pay_invoice import _type_card
 
 
@@ -27,13 +27,7 @@ def test_book_tick_save_card_pay_by_card_then_no_show_is_charged(demo, live_serv
 
     ConsultationOffer.objects.filter(slug=OFFER_SLUG).update(no_show_charges_balance=True)
     page.goto(f"{live_server.url}/demo/book/{OFFER_SLUG}/")
-    page.click('a[data-day="2026-12-04"]')
-    page.click(f'a[data-start="{SLOT}"]')
-    page.fill("#id_name", "Rina Klien")
-    page.fill("#id_email", "rina@example.test")
-    page.fill("#id_phone", "0812 3456 7890")
-    page.fill("#id_q_topic", "Strategi Instagram")
-    page.click('form button[type="submit"]')
+    book_slot(page)
 
     # the checkout: the box is unticked and says what the card would be charged for
     box = page.locator("#save-method")
@@ -48,13 +42,7 @@ def test_book_tick_save_card_pay_by_card_then_no_show_is_charged(demo, live_serv
     _type_card(page, "4811 1111 1111 1114")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "paid")
     page.click("#return-link")
-    status = page.locator("[data-status]").first
-    for _ in range(20):  # the webhook may land a moment after the redirect
-        if status.get_attribute("data-status") == "confirmed":
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    expect(status).to_have_attribute("data-status", "confirmed")
+    wait_until_confirmed(page)
 
     booking = Booking.objects.get(client__email="rina@example.test")
     saved = SavedPaymentMethod.objects.get(client=booking.client)
