@@ -111,6 +111,28 @@ def test_lost_queue_task_is_picked_up_by_reconciliation(ws, invoice_factory, fak
     assert WebhookEvent.objects.get().state == WebhookEvent.PROCESSED
 
 
+def test_a_batch_tries_every_event_then_reraises_a_gateway_failure(ws, invoice_factory, fakegw):
+    """The webhook pump queues a few events per task: one failing status call must not stop the
+    others, and must still fail the task so the queue retries it."""
+    from jasa.payments.gateways.base import GatewayError
+    from jasa.payments.services import GatewayUnavailable, webhook_process_many
+
+    first = payment_start(invoice=invoice_factory(ws), idempotency_key="b1")
+    second = payment_start(invoice=invoice_factory(ws), idempotency_key="b2")
+    for payment in (first, second):
+        fakegw.set_status(payment.reference, Status.SUCCEEDED)
+    events = [webhook_receive("testpay", *fakegw.webhook(f"evt-b{i}", p.reference)).pk
+              for i, p in enumerate((first, second))]
+    fakegw.fail_next.append(GatewayError("status API down"))
+    with pytest.raises(GatewayUnavailable):
+        webhook_process_many(events)
+    states = dict(WebhookEvent.objects.filter(pk__in=events).values_list("pk", "state"))
+    assert states == {events[0]: WebhookEvent.FAILED, events[1]: WebhookEvent.PROCESSED}
+    assert webhook_process_many(events) == [WebhookEvent.PROCESSED, WebhookEvent.PROCESSED]  # the retry
+    second.refresh_from_db()
+    assert second.status == Status.SUCCEEDED
+
+
 # --- property: any delivery order with duplicates ends where the clean order ends ------------------
 
 _RUNS = itertools.count()
