@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from jasa.core import clock
 from jasa.core.errors import NotFound
 from jasa.payments.models import (
     Invoice,
+    InvoiceStatus,
     LedgerEntry,
     LedgerKind,
     PaymentIntent,
@@ -21,13 +23,23 @@ from jasa.payments.models import (
 )
 
 
-def invoices(workspace, *, status: str | None = None, client=None) -> QuerySet[Invoice]:
+def invoices(workspace, *, status: str | None = None, client=None, number: str = "",
+             overdue: bool = False) -> QuerySet[Invoice]:
+    """By status, client, part of the number, and "overdue" (open, due date passed); newest first."""
     qs = Invoice.objects.filter(workspace=workspace).select_related("client").prefetch_related("lines")
     if status:
         qs = qs.filter(status=status)
     if client is not None:
         qs = qs.filter(client=client)
+    if number.strip():
+        qs = qs.filter(number__icontains=number.strip())
+    if overdue:
+        qs = qs.filter(status=InvoiceStatus.OPEN, due_at__lt=clock.now())
     return qs.order_by("-created_at")
+
+
+def is_overdue(invoice: Invoice) -> bool:
+    return invoice.status == InvoiceStatus.OPEN and invoice.due_at is not None and invoice.due_at < clock.now()
 
 
 def invoice_get(workspace, invoice_id) -> Invoice:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import QuerySet
 
-from jasa.core import audit, clock
+from jasa.core import audit
 from jasa.core.errors import Conflict, ValidationError
-from jasa.payments import selectors
 from jasa.payments.models import Invoice, InvoiceLine, InvoiceStatus
 from jasa.payments.services import _lock_invoice, _prepare_line, _recompute_totals
 
@@ -61,21 +59,3 @@ def invoice_send_pay_link(invoice: Invoice) -> bool:
         language=language, dedupe_key=f"invoice-pay-link:{invoice.pk}",
     )
     return True
-
-
-# --- reads for the list (selectors.invoices plus the screen's filters) -------------------------------
-
-
-def invoices_matching(workspace, *, status: str | None = None, client=None, number: str = "",
-                      overdue: bool = False) -> QuerySet[Invoice]:
-    """The list's invoices: by status, client, part of the number, and "overdue" (open, due date passed)."""
-    qs = selectors.invoices(workspace, status=status or None, client=client)
-    if number.strip():
-        qs = qs.filter(number__icontains=number.strip())
-    if overdue:
-        qs = qs.filter(status=InvoiceStatus.OPEN, due_at__lt=clock.now())
-    return qs
-
-
-def is_overdue(invoice: Invoice) -> bool:
-    return invoice.status == InvoiceStatus.OPEN and invoice.due_at is not None and invoice.due_at < clock.now()

@@ -51,11 +51,11 @@ def invoices_list(request):
     if form.is_bound and not form.is_valid():
         invoices = Invoice.objects.none()  # a filter that cannot be read (e.g. a foreign client) matches nothing
     else:
-        invoices = services_invoices.invoices_matching(workspace, **(form.cleaned_data if form.is_bound else {}))
+        invoices = selectors.invoices(workspace, **(form.cleaned_data if form.is_bound else {}))
     page = Paginator(invoices, PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    rows = [{"invoice": inv, "amounts": services.invoice_amounts(inv), "overdue": services_invoices.is_overdue(inv)}
+    rows = [{"invoice": inv, "amounts": services.invoice_amounts(inv), "overdue": selectors.is_overdue(inv)}
             for inv in page]
     return render(request, "payments/staff/invoices/list.html", {
         "form": form, "page": page, "rows": rows, "query": query.urlencode(), "filtered": bool(request.GET.get(
@@ -136,7 +136,7 @@ def invoice_detail(request, invoice_id):
         "invoice": invoice,
         "lines": list(invoice.lines.all()),
         "amounts": services.invoice_amounts(invoice),
-        "overdue": services_invoices.is_overdue(invoice),
+        "overdue": selectors.is_overdue(invoice),
         "payments": list(selectors.payments(request.workspace, invoice=invoice)),
         "receipts": [(r, receipt_urls(r)) for r in Receipt.objects.filter(invoice=invoice).order_by("issued_at")],
         "owed_refunds": selectors.owed_refunds(invoice),
