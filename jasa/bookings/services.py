@@ -516,15 +516,10 @@ def _send_balance_notice(booking_id, round_no: int) -> bool:
 
 
 def _invoice_pay_url(invoice) -> str:
-    from django.conf import settings
-    from django.urls import NoReverseMatch, reverse
+    """The invoice's signed pay link: the client opens it from the message without logging in."""
+    from jasa.payments.views_client import pay_url
 
-    for name in ("payments:invoice_pay", "payments:pay"):
-        try:
-            return settings.SITE_URL + reverse(name, args=[invoice.pk])
-        except NoReverseMatch:
-            continue
-    return settings.SITE_URL
+    return pay_url(invoice)
 
 
 def booking_balance_reminder(*, booking_id: str, round_no: int) -> bool:

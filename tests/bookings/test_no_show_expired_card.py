@@ -40,7 +40,9 @@ def no_show(hold, pay, offer_factory, django_capture_on_commit_callbacks):
     return booking, mark
 
 
-def test_an_expired_card_is_not_charged_and_the_client_is_sent_the_pay_link(no_show):
+def test_an_expired_card_is_not_charged_and_the_client_is_sent_the_pay_link(no_show, client):
+    from django.conf import settings
+
     booking, mark = no_show
     _card(booking, "tok-ok", month=11, year=2026)  # the clock is in December 2026
     booking = mark()
@@ -49,7 +51,10 @@ def test_an_expired_card_is_not_charged_and_the_client_is_sent_the_pay_link(no_s
     notice = OutboxMessage.objects.get(template="bookings.balance_due", channel="email",
                                       dedupe_key__contains=str(booking.pk))
     assert notice.recipient == booking.client.email
-    assert str(invoice.pk) in notice.context["pay_url"]
+    link = notice.context["pay_url"]
+    assert link.startswith(settings.SITE_URL) and str(invoice.pk) in link
+    page = client.get(link.removeprefix(settings.SITE_URL))  # the guest, not logged in, opens it
+    assert page.status_code == 200 and 'id="pay-form"' in page.content.decode()
     assert booking_charge_balance_saved(booking_id=booking.pk) is False  # a repeat does not try it either
 
 
