@@ -135,6 +135,9 @@ class BookingOut(Schema):
     payment: PaymentOut
     price: MoneyOut
     deposit_refunded: MoneyOut
+    # the Google Meet link once the calendar event exists (docs/bookings.md); only for the booking's
+    # client (manage token) or its staff, as the booking id alone is not a credential
+    video_link: str = ""
 
 
 class BookingCreatedOut(BookingOut):
@@ -161,7 +164,7 @@ def _iso(value: dt.datetime | None, tz: ZoneInfo | None = None) -> str | None:
     return value.astimezone(tz or dt.UTC).isoformat()
 
 
-def _booking_out(booking: Booking, *, with_token: bool = False) -> dict:
+def _booking_out(booking: Booking, *, with_token: bool = False, private: bool = True) -> dict:
     tz = ZoneInfo(booking.client_time_zone or booking.workspace.time_zone)
     out = {
         "id": str(booking.pk),
@@ -174,6 +177,7 @@ def _booking_out(booking: Booking, *, with_token: bool = False) -> dict:
         "payment": {"amount": _money(booking.deposit), "checkout_url": booking.checkout_url or ""},
         "price": _money(booking.price),
         "deposit_refunded": {"amount": booking.deposit_refunded_amount, "currency": booking.currency},
+        "video_link": booking.conference_url if private else "",
     }
     if with_token:
         out["manage_token"] = booking.manage_token
@@ -295,7 +299,12 @@ def _actor(request: HttpRequest, booking: Booking) -> str:
 
 @router.get("/bookings/{booking_id}", response={200: BookingOut, **ERRORS}, auth=None)
 def get_booking(request: HttpRequest, booking_id: uuid.UUID):
-    return Status(200, _booking_out(_booking(booking_id)))
+    booking = _booking(booking_id)
+    try:
+        private = bool(_actor(request, booking))
+    except PermissionDenied:
+        private = False
+    return Status(200, _booking_out(booking, private=private))
 
 
 @router.post("/bookings/{booking_id}/cancel", response={200: BookingOut, **ERRORS}, auth=None)

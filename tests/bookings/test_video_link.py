@@ -136,3 +136,15 @@ def test_no_promise_when_no_google_calendar_will_make_the_link(hold, pay, meet_o
     assert "video link will" not in email.text and "Video link" not in email.text
     page = client.get(manage_path(booking)).content.decode()
     assert "video-pending" not in page and "video-link" not in page
+
+
+def test_the_api_shows_the_link_to_the_client_with_its_token_only(hold, pay, run_due, meet_offer, connected,
+                                                                 client):
+    from jasa.bookings.links import manage_signature
+
+    booking = _confirmed(hold, pay, meet_offer, "en")
+    run_due()  # the calendar job stores the Meet link
+    path = f"/api/v1/bookings/{booking.pk}"
+    assert client.get(path).json()["video_link"] == ""  # the id alone is not a credential
+    with_token = client.get(path, headers={"X-Booking-Token": manage_signature(booking)})
+    assert with_token.status_code == 200 and with_token.json()["video_link"] == MEET
