@@ -37,6 +37,12 @@ def test_snap_checkout_sends_order_id_and_returns_redirect(midtrans, fake_midtra
     body = sent.json()
     assert body["transaction_details"] == {"order_id": request.reference, "gross_amount": 150_000}
     assert body["credit_card"]["save_card"] is True
+    # Snap's token storage needs a user_id: a keyed hash, the same for the same client, not their email
+    assert len(body["user_id"]) == 64 and "budi" not in body["user_id"]
+    midtrans.create_checkout(make_request(save_method=True, customer_email=" Budi@Example.test"))
+    assert fake_midtrans.last("POST", "/snap/v1/transactions").json()["user_id"] == body["user_id"]
+    midtrans.create_checkout(make_request())
+    assert "user_id" not in fake_midtrans.last("POST", "/snap/v1/transactions").json()
     assert sent.headers["x-override-notification"] == "https://jasa.example/webhooks/x"
     assert sent.headers["authorization"] == "Basic " + base64.b64encode(b"SB-Mid-server-test:").decode()
 
