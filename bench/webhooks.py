@@ -160,9 +160,8 @@ def _queued_after_pump(expected: int, timeout: float = 20) -> int:
     return count
 
 
-def _cpu_seconds(root_pids: list[int]) -> float:
-    """User+system CPU seconds of the gunicorn master and its workers (from /proc), to report the
-    server's own cost per request, which the machine's load does not change much."""
+def _processes_cpu_seconds(wanted) -> float:
+    """User+system CPU seconds (from /proc) of the processes for which ``wanted(pid, ppid, cmdline)``."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in os.listdir("/proc"):
@@ -170,29 +169,22 @@ def _cpu_seconds(root_pids: list[int]) -> float:
             continue
         try:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if wanted(int(entry), int(fields[1]), Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")):
+                total += (int(fields[11]) + int(fields[12])) / tick
         except OSError:
             continue
-        pid, ppid = int(entry), int(fields[1])
-        if pid in root_pids or ppid in root_pids:
-            total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _cpu_seconds(root_pids: list[int]) -> float:
+    """The gunicorn master and its workers (and the pump): the server's own cost per request, which
+    the machine's load does not change much."""
+    return _processes_cpu_seconds(lambda pid, ppid, _: pid in root_pids or ppid in root_pids)
 
 
 def _database_cpu_seconds(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends serving ``database`` (their title names it)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if f" {database} ".encode() not in Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" "):
-                continue
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """The PostgreSQL backends serving ``database`` (their title names it)."""
+    return _processes_cpu_seconds(lambda _pid, _ppid, cmdline: f" {database} ".encode() in cmdline)
 
 
 def _measured(port: int, requests: list[bytes], seconds: float, concurrency: int, server_pids: list[int],
