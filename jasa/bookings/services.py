@@ -480,8 +480,9 @@ def _plan_balance(booking: Booking) -> None:
 
 
 @transaction.atomic
-def booking_issue_balance(*, booking: Booking, force: bool = False) -> Booking:
-    """Issue the balance invoice once (for a confirmed booking, or a no-show when the policy charges it)."""
+def booking_issue_balance(*, booking: Booking, force: bool = False, notify: bool = True) -> Booking:
+    """Issue the balance invoice once (for a confirmed booking, or a no-show when the policy charges it).
+    ``notify=False``: the caller sends the first notice itself (a no-show tries the saved card first)."""
     booking = Booking.locked(booking.pk)
     if booking.balance_invoice_id or booking.balance.is_zero:
         return booking
@@ -498,7 +499,8 @@ def booking_issue_balance(*, booking: Booking, force: bool = False) -> Booking:
         jobs.schedule(BALANCE_REMINDER_JOB, key=_key(booking, "balance-reminder", n),
                       due_at=issued + dt.timedelta(days=days), payload={"booking": str(booking.pk), "round": n},
                       workspace=booking.workspace)
-    transaction.on_commit(lambda: _send_balance_notice(booking.pk, 0))
+    if notify:
+        transaction.on_commit(lambda: _send_balance_notice(booking.pk, 0))
     return booking
 
 
@@ -684,9 +686,11 @@ def booking_mark_no_show(*, booking: Booking) -> Booking:
     booking = _outcome(booking, BookingStatus.NO_SHOW, "booking.no_show")
     jobs.cancel(_key(booking, "balance"))
     if booking.offer.no_show_charges_balance:
-        booking = booking_issue_balance(booking=booking, force=True)
+        booking = booking_issue_balance(booking=booking, force=True, notify=False)
         booking_id = booking.pk
         transaction.on_commit(lambda: booking_charge_balance_saved(booking_id=booking_id))
+        # then the pay link, unless the saved card has just paid it (the notice skips a paid invoice)
+        transaction.on_commit(lambda: _send_balance_notice(booking_id, 0))
     return booking
 
 

@@ -1,5 +1,6 @@
 """A no-show's balance is charged only to a saved card that is still valid: an expired card is not tried,
-the balance invoice stays open, and the client gets the balance notice with its pay link instead."""
+the balance invoice stays open, and the client gets the balance notice with its pay link instead. A card
+that pays it spares the client that notice."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def test_a_card_valid_through_this_month_is_charged(no_show):
     payment = booking.balance_invoice.payments.get()
     assert payment.saved_method_id == saved.pk and payment.off_session
     assert booking.balance_invoice.status == "paid"
+    assert not OutboxMessage.objects.filter(template="bookings.balance_due").exists()  # no "please pay" for it
 
 
 def test_an_older_valid_card_is_used_when_the_latest_has_expired(no_show):
