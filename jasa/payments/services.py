@@ -297,12 +297,48 @@ def invoice_void(invoice: Invoice, reason: str) -> Invoice:
         invoice.void_reason = reason.strip()
         invoice.save(update_fields=["status", "voided_at", "void_reason", "updated_at"])
         audit.record(invoice, "invoice.void", before={"status": before}, after={"status": "void", "reason": reason})
-    for payment_id in invoice.payments.filter(status__in=PENDING_STATUSES).values_list("pk", flat=True):
+    invoice_cancel_pending_payments(invoice.pk)
+    return invoice
+
+
+def invoice_cancel_pending_payments(invoice_id, *, keep=None) -> int:
+    """Cancel, at their gateways, the payments of an invoice that is paid or void and so needs them no
+    more (the client opened a VA, then paid by card). Best effort: one that was paid meanwhile is applied,
+    and then refunded as an overpayment (:func:`payment_refund_overpayment`). Returns how many were asked."""
+    pending = PaymentIntent.objects.filter(invoice_id=invoice_id, status__in=PENDING_STATUSES).exclude(pk=keep)
+    asked = 0
+    for payment_id in pending.values_list("pk", flat=True):
+        asked += 1
         try:
             payment_cancel(payment_id)
         except (GatewayError, GatewayDeclined, JasaError) as exc:
-            log.warning("could not cancel payment %s of void invoice %s: %s", payment_id, invoice.pk, exc)
-    return invoice
+            log.warning("could not cancel payment %s of invoice %s: %s", payment_id, invoice_id, exc)
+    return asked
+
+
+def payment_refund_overpayment(payment_id) -> Refund | None:
+    """Return what a payment collected beyond its invoice (it succeeded after the invoice was paid by
+    another payment, or voided). Through the gateway when it can refund the method, else as a refund owed
+    by bank transfer, which staff see among the owed refunds. Idempotent: one overpayment refund per payment."""
+    payment = PaymentIntent.objects.select_related("invoice").get(pk=payment_id)
+    key = f"overpayment:{payment.pk}"
+    existing = Refund.objects.filter(payment=payment, refund_key=key).first()
+    if existing is not None:
+        return existing
+    if payment.status not in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED):
+        return None
+    invoice = payment.invoice
+    owed = Money.zero(invoice.currency) if invoice.status == InvoiceStatus.VOID else invoice.total
+    excess = min(invoice_amounts(invoice)["captured"] - owed, payment.amount)
+    if excess.amount <= 0:
+        return None
+    reason = f"Overpayment: invoice {invoice.number or invoice.pk} was already {invoice.status}"
+    caps = gateway_class(payment.gateway).methods.get(Method(payment.method)) if payment.method else None
+    through_gateway = caps is None or (caps.refund and (caps.partial_refund or excess == payment.amount))
+    if through_gateway:
+        return payment_refund(payment=payment, amount=excess, reason=reason, refund_key=key)
+    with transaction.atomic():
+        return refund_request_manual(payment=payment, amount=excess, reason=reason, refund_key=key)
 
 
 @transaction.atomic
@@ -683,12 +719,27 @@ def _after_capture(payment: PaymentIntent, events: _Events) -> None:
     )
     audit.record(receipt, "receipt.issue", after={"number": receipt.number, "amount": receipt.amount})
     transaction.on_commit(lambda: _enqueue_receipt_email(receipt.pk))
-    if invoice.status == InvoiceStatus.OPEN and invoice_amounts(invoice)["captured"] >= invoice.total:
+    captured = invoice_amounts(invoice)["captured"]
+    if invoice.status == InvoiceStatus.OPEN and captured >= invoice.total:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_at = clock.now()
         invoice.save(update_fields=["status", "paid_at", "updated_at"])
         audit.record(invoice, "invoice.paid", before={"status": "open"}, after={"status": "paid"})
         events.add(signals.invoice_paid, invoice=invoice, payment=payment)
+        transaction.on_commit(lambda: _enqueue("invoice_cancel_pending_task", invoice.pk, payment.pk))
+    if captured > invoice.total or invoice.status == InvoiceStatus.VOID:  # paid twice, or after voiding
+        transaction.on_commit(lambda: _enqueue("overpayment_refund_task", payment.pk))
+
+
+def _enqueue(task_name: str, *args) -> None:
+    """Queue a follow-up task after commit; a failed push is logged (the task's work is idempotent and
+    also reachable from the staff screens)."""
+    from jasa.payments import tasks
+
+    try:
+        getattr(tasks, task_name)(*args)
+    except Exception:  # noqa: BLE001
+        log.exception("could not enqueue %s%s", task_name, args)
 
 
 def _enqueue_receipt_email(receipt_id) -> None:

@@ -20,6 +20,17 @@ def webhook_process_batch_task(event_pks: list[int]) -> list[str]:
 
 
 @db_task(retries=3, retry_delay=60)
+def invoice_cancel_pending_task(invoice_id: str, keep_payment_id: str) -> int:
+    return services.invoice_cancel_pending_payments(invoice_id, keep=keep_payment_id)
+
+
+@db_task(retries=5, retry_delay=120)
+def overpayment_refund_task(payment_id: str) -> str:
+    refund = services.payment_refund_overpayment(payment_id)
+    return refund.status if refund is not None else "none"
+
+
+@db_task(retries=3, retry_delay=60)
 def receipt_email(receipt_id: str) -> bool:
     from jasa.payments.receipts import receipt_send
 
