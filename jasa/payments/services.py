@@ -446,6 +446,8 @@ def _payment_create(*, invoice, idempotency_key, gateway, method, amount, return
                 raise ValidationError(f"The method {method} is not enabled for this business.", field="method")
         if save_method and method is not None and not adapter_cls.methods[Method(method)].save_for_recurring:
             raise ValidationError(f"{method} cannot be saved for recurring payments.", field="save_method")
+        if save_method and method is None and not any(c.save_for_recurring for c in adapter_cls.methods.values()):
+            raise ValidationError(f"{gateway} cannot keep a payment method for later charges.", field="save_method")
         balance = invoice_amounts(invoice)["balance"]
         applied = balance if amount is None else _money(amount, "amount")
         if applied.currency != invoice.currency:

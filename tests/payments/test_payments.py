@@ -316,3 +316,12 @@ def test_money_history_is_deleted_only_with_its_workspace(ws, invoice_factory, f
     ws.delete()  # tenant deletion takes everything with it
     assert not Invoice.objects.filter(pk=invoice.pk).exists()
     assert not LedgerEntry.objects.exists()
+
+
+def test_saving_a_method_is_refused_where_the_gateway_cannot_keep_any(ws, invoice_factory, fakegw, monkeypatch):
+    from jasa.payments.gateways.base import Capabilities
+
+    monkeypatch.setattr(fakegw, "methods", {Method.VA_BCA: Capabilities(refund=False, partial_refund=False)})
+    with pytest.raises(ValidationError) as refused:
+        payment_start(invoice=invoice_factory(ws), idempotency_key="keep", save_method=True)
+    assert refused.value.field == "save_method"
