@@ -62,7 +62,21 @@ def _stop_all(procs: list[subprocess.Popen], timeout: float = 15) -> None:
             proc.wait()
 
 
+def _serve_defaults(args: argparse.Namespace) -> None:
+    """What one machine needs when nothing says otherwise (set before Django starts; the children inherit
+    it): links (sandbox webhooks, emails) to where this server listens, and emails kept as files rather
+    than lost to an SMTP server that is not there."""
+    if not os.environ.get("JASA_SITE_URL"):
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        os.environ["JASA_SITE_URL"] = f"http://{host}:{args.port}"
+    if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+        os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+        _step("no EMAIL_HOST set: emails are written as files to <data dir>/mail "
+              "(set EMAIL_HOST to send them)")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _serve_defaults(args)
     _setup_django()
     _migrate()
     from jasa.accounts.models import Workspace

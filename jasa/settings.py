@@ -225,6 +225,7 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = 10
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")  # the file backend's folder (jasa serve without EMAIL_HOST)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "jasa <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 WHATSAPP_API_URL = env("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")

@@ -103,6 +103,15 @@ def test_serve_migrates_loads_demo_serves_and_stops_on_ctrl_c(tmp_path):
         output = log_path.read_text()
         assert "applying database migrations" in output and "Applying core.0001_initial... OK" in output
         assert "Demo logins" in output and "collecting static files" in output
+        # with no EMAIL_HOST the demo's emails (receipts) land as files, not on a missing SMTP server
+        assert "emails are written as files" in output
+        mail = tmp_path / "data" / "mail"
+        deadline = time.monotonic() + 60
+        while not (mail.exists() and any(mail.iterdir())) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert mail.exists() and any(mail.iterdir()), log_path.read_text()[-3000:]
+        # links and the sandbox's webhooks go to where this server listens, not to the default port
+        assert "127.0.0.1:8000" not in log_path.read_text()
     finally:
         # Ctrl-C: the terminal sends SIGINT to the whole foreground group
         os.killpg(proc.pid, signal.SIGINT)
