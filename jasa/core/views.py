@@ -4,6 +4,7 @@
 only when every part is ok; otherwise 503 and ``failing`` names the parts that are not.
 ``queue`` is ok when the queue storage answers and a worker wrote a heartbeat in the last
 two minutes; ``sweep`` when the worker that runs the periodic sweep did.
+Apps may add parts that inform without failing (``INFO``, e.g. the payments app's ``webhooks``).
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ CHECKS: dict[str, Callable[[], str]] = {
     "sweep": _sweep,
 }
 
+# Reported, never failing: how a part is working right now (apps add theirs in AppConfig.ready()).
+INFO: dict[str, Callable[[], str]] = {}
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -88,4 +92,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = _error(exc)
     failing = [name for name, value in checks.items() if value != OK]
     body = {**checks, "status": "ok" if not failing else "failing", "failing": failing}
+    for name, describe in INFO.items():
+        try:
+            body[name] = describe()
+        except Exception as exc:  # noqa: BLE001
+            body[name] = _error(exc)
     return JsonResponse(body, status=200 if not failing else 503)

@@ -62,6 +62,15 @@ def pump_alive() -> bool:
     return alive
 
 
+def describe() -> str:
+    """For /healthz: who hands stored webhook events to the queue right now."""
+    if connection.vendor != "postgresql":
+        return "queued by each webhook request"
+    if pump_alive():
+        return "webhook pump connected"
+    return "no webhook pump connected: each webhook request queues its re-read (start jasa worker)"
+
+
 def forget_pump_state() -> None:
     _alive.clear()
 

@@ -100,3 +100,13 @@ def test_heartbeat_thread_beats_again_survives_errors_and_stops(monkeypatch):
     count = len(beats)
     time.sleep(0.05)
     assert len(beats) == count and all(beats)
+
+
+def test_says_who_queues_stored_webhooks_without_failing_on_it(client, settings):
+    from jasa.payments import inbox
+
+    inbox.forget_pump_state()
+    body = client.get("/healthz").json()
+    expected = ("no webhook pump connected: each webhook request queues its re-read (start jasa worker)"
+                if settings.IS_POSTGRES else "queued by each webhook request")
+    assert body["webhooks"] == expected and "webhooks" not in body["failing"]

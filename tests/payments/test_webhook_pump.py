@@ -96,7 +96,7 @@ def test_without_a_pump_the_web_side_pushes_the_task(client, pushes):
 
 def test_with_a_pump_the_pump_hands_the_event_to_the_queue(client, pushes, pump):
     assert pump().wait(10), "the pump did not become active"
-    assert inbox.pump_alive() is True
+    assert inbox.pump_alive() is True and inbox.describe() == "webhook pump connected"  # as /healthz says
     event = _post(client)
     # the queue is in immediate mode in tests: the pump's push runs the re-read at once
     assert _wait_state(event) == WebhookEvent.IGNORED  # no payment with that reference
