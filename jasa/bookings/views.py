@@ -69,17 +69,15 @@ def _month(request, tz: ZoneInfo) -> dt.date:
 def _calendar_context(offer, tz_name: str, tz: ZoneInfo, month: dt.date, selected: dt.date | None,
                       exclude_booking=None, staff_id: str | None = None) -> dict:
     """A month grid (Monday first) with the days that have free slots marked."""
-    from jasa.bookings.availability import available_slots
-
     last_day = dt.date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
     today = clock.today(tz)
     first = max(month, today)
     days_with_slots: set[dt.date] = set()
     if last_day >= first:
-        for slot in available_slots(offer, first, last_day, tz, exclude_booking=exclude_booking):
-            if staff_id and slot.staff_id != staff_id:
+        for start, slot_staff in _free_slots(offer, first, last_day, tz, exclude_booking=exclude_booking):
+            if staff_id and slot_staff != staff_id:
                 continue
-            days_with_slots.add(slot.start.astimezone(tz).date())
+            days_with_slots.add(start.astimezone(tz).date())
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append([
@@ -97,19 +95,33 @@ def _calendar_context(offer, tz_name: str, tz: ZoneInfo, month: dt.date, selecte
     }
 
 
-def _day_slots(offer, tz: ZoneInfo, day: dt.date, exclude_booking=None, staff_id: str | None = None) -> list[dict]:
+def _free_slots(offer, first: dt.date, last: dt.date, tz: ZoneInfo, exclude_booking=None) -> list[tuple[dt.datetime, str]]:
+    """Free ``(start, staff id)`` pairs from ``first`` to ``last`` (days in ``tz``), through the slots cache of
+    the JSON endpoint (jasa.bookings.cache): a click on the calendar costs no availability query, and every
+    change that alters free time (a booking, hours, a calendar sync) shows at once (the workspace's version)."""
     from jasa.bookings.availability import available_slots
+    from jasa.bookings.cache import cached_slots
 
+    def build(offer) -> list[tuple[int, tuple[int, str]]]:
+        return [(int(s.start.timestamp()), (int(s.start.timestamp()), s.staff_id))
+                for s in available_slots(offer, first, last, tz, exclude_booking=exclude_booking)]
+
+    # "page" keeps these keys apart from the endpoint's (same offer and dates, another payload).
+    key = ("page", first, last, tz.key, exclude_booking.pk if exclude_booking is not None else "")
+    return [(dt.datetime.fromtimestamp(ts, dt.UTC), staff) for ts, staff in cached_slots(offer.pk, key, lambda: offer, build)]
+
+
+def _day_slots(offer, tz: ZoneInfo, day: dt.date, exclude_booking=None, staff_id: str | None = None) -> list[dict]:
     today = clock.today(tz)
     if not today - dt.timedelta(days=1) <= day <= today + dt.timedelta(days=offer.horizon_days + 1):
         return []  # nothing bookable that day (and no date arithmetic near the ends of the calendar)
     seen: dict[dt.datetime, dict] = {}
-    for slot in available_slots(offer, day, day, tz, exclude_booking=exclude_booking):
-        if staff_id and slot.staff_id != staff_id:
+    for start, slot_staff in _free_slots(offer, day, day, tz, exclude_booking=exclude_booking):
+        if staff_id and slot_staff != staff_id:
             continue
         # One button per time; the first free staff member takes it (clients pick a time, not a person).
-        seen.setdefault(slot.start, {"start": slot.start.astimezone(tz), "staff": slot.staff_id,
-                                     "iso": slot.start.astimezone(tz).isoformat()})
+        seen.setdefault(start, {"start": start.astimezone(tz), "staff": slot_staff,
+                                "iso": start.astimezone(tz).isoformat()})
     return list(seen.values())
 
 
