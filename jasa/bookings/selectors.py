@@ -123,3 +123,94 @@ def video_link_expected(booking: Booking) -> bool:
 
     conn = writable_connection(booking.staff)
     return conn is not None and conn.kind == CalendarKind.GOOGLE
+
+
+# --- reads for the staff calendar (day and week grids) -------------------------------------------------
+
+# What the calendar draws as a session: holds and bookings, and sessions already marked (they took the time).
+CALENDAR_STATUSES = (*BLOCKING, BookingStatus.ATTENDED.value, BookingStatus.NO_SHOW.value)
+
+
+def calendar_staff(workspace, membership, *, own_only: bool) -> list:
+    """The columns a viewer may see: active members who give consultations (on an offer or with working
+    hours), by name; only the viewer for a member who sees their own bookings only."""
+    from django.db.models import Q
+
+    from jasa.accounts.models import Membership
+
+    if own_only:
+        return [membership] if membership.is_active else []
+    qs = Membership.objects.filter(workspace=workspace, is_active=True).filter(
+        Q(consultation_offers__isnull=False) | Q(working_hours__isnull=False)
+    ).select_related("profile", "user", "workspace").distinct()
+    return sorted(qs, key=lambda m: (getattr(getattr(m, "profile", None), "display_name", "") or str(m.user)).lower())
+
+
+def calendar_bookings(workspace, staff_ids, start: dt.datetime, end: dt.datetime) -> list[Booking]:
+    """Sessions of these staff members overlapping [start, end): holds still alive, bookings, marked ones."""
+    qs = Booking.objects.filter(workspace=workspace, staff_id__in=list(staff_ids), status__in=CALENDAR_STATUSES,
+                                start_at__lt=end, end_at__gt=start)
+    # A lapsed hold no longer holds the time, even before the sweep marks it expired.
+    qs = qs.exclude(status=BookingStatus.AWAITING_DEPOSIT, hold_expires_at__lte=clock.now())
+    return list(qs.select_related("offer", "client").order_by("start_at"))
+
+
+def calendar_busy_times(memberships: list, start: dt.datetime, end: dt.datetime,
+                        bookings: list[Booking]) -> dict[str, list[tuple[dt.datetime, dt.datetime]]]:
+    """Busy times from connected calendars (the slot engine's cache), by staff id, as UTC datetimes.
+
+    The event jasa itself wrote for a booking comes back as busy time at exactly the session's time; it is
+    left out, so a booking is not drawn twice.
+    """
+    from jasa.bookings.availability import calendar_busy
+
+    own = {(str(b.staff_id), int(b.start_at.timestamp()), int(b.end_at.timestamp())) for b in bookings}
+    out: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for staff_id, pairs in calendar_busy(memberships, start, end).items():
+        out[staff_id] = [
+            (dt.datetime.fromtimestamp(s, dt.UTC), dt.datetime.fromtimestamp(e, dt.UTC))
+            for s, e in sorted(pairs) if (staff_id, s, e) not in own
+        ]
+    return out
+
+
+def calendar_working_windows(memberships: list, first: dt.date, last: dt.date
+                             ) -> dict[str, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each staff member's working time between ``first`` and ``last`` (a day of margin either side for other
+    zones), by staff id, as UTC datetimes: weekly hours, date overrides and holidays as the slot engine reads them."""
+    from jasa.bookings.availability import staff_rules
+    from jasa.bookings.slots import working_windows
+
+    one = dt.timedelta(days=1)
+    out: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for rules in staff_rules(memberships, first - one, last + one):
+        out[rules.staff_id] = [
+            (dt.datetime.fromtimestamp(s, dt.UTC), dt.datetime.fromtimestamp(e, dt.UTC))
+            for s, e, _day in working_windows(rules, first - one, last + one)
+        ]
+    return out
+
+
+def calendar_days_off(workspace, memberships: list, first: dt.date, last: dt.date) -> dict[tuple[str, dt.date], str]:
+    """{(staff id, date): why} for public holidays and days a staff member took off, to label shaded days.
+    A holiday on which a staff member's own override gives hours is not a day off for them."""
+    from jasa.bookings.models_availability import DateOverride, PublicHoliday
+
+    ids = [m.pk for m in memberships]
+    holidays = dict(PublicHoliday.objects.filter(workspace=workspace, date__gte=first, date__lte=last)
+                    .values_list("date", "name"))
+    overrides = {(str(o.membership_id), o.date): o for o in
+                 DateOverride.objects.filter(workspace=workspace, membership_id__in=ids, date__gte=first,
+                                             date__lte=last)}
+    out: dict[tuple[str, dt.date], str] = {}
+    day = first
+    while day <= last:
+        for m in memberships:
+            key = (str(m.pk), day)
+            override = overrides.get(key)
+            if override is not None and override.is_day_off:
+                out[key] = override.note or ""
+            elif override is None and day in holidays:
+                out[key] = holidays[day]
+        day += dt.timedelta(days=1)
+    return out

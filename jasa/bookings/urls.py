@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from jasa.bookings import staff_views, views
+from jasa.bookings import staff_calendar, staff_views, views
 
 app_name = "bookings"
 
@@ -21,6 +21,7 @@ signed = [
 staff = [
     path("", staff_views.bookings_list, name="dashboard"),
     path("figures/", staff_views.figures, name="figures"),
+    path("calendar/", staff_calendar.calendar, name="calendar"),
     path("<uuid:booking_id>/", staff_views.booking_detail, name="detail"),
     path("<uuid:booking_id>/<str:action>/", staff_views.booking_action, name="action"),
 ]
