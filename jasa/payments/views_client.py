@@ -27,6 +27,7 @@ from jasa.payments.receipts import receipt_urls
 from jasa.payments.services import invoice_amounts, payment_start, payment_sync
 from jasa.payments.services_methods import (
     can_save_card,
+    card_saving_offered,
     client_saved_methods,
     is_expired,
     no_show_balance,
@@ -122,11 +123,11 @@ def _start(request, invoice: Invoice, token: str):
     if method is not None and method not in Method._value2member_map_:
         messages.error(request, _("Choose a payment method."))
         return redirect(_pay_path(invoice, token))
-    # the attempt id comes from the page: a double click starts one payment, not two
-    key = f"pay:{invoice.pk}:{(request.POST.get('attempt') or uuid.uuid4().hex)[:40]}:{method or 'hosted'}"
-    # the box is the client's consent to later charges; it only means something for a card the gateway can keep
-    save_method = (request.POST.get("save_method") == "1" and method == Method.CARD.value
-                   and can_save_card(default_gateway_name(invoice.workspace), [method]))
+    save_method = request.POST.get("save_method") == "1" and _box_counts(invoice, method)
+    # the attempt id comes from the page: a double click starts one payment, not two; ticking the box after
+    # going back is another payment (the one started without consent must not keep the card, and vice versa)
+    key = (f"pay:{invoice.pk}:{(request.POST.get('attempt') or uuid.uuid4().hex)[:40]}:{method or 'hosted'}"
+           + (":save" if save_method else ""))
     try:
         payment = payment_start(invoice=invoice, idempotency_key=key, method=method, save_method=save_method,
                                 return_url=_return_url(invoice, token, key=key))
@@ -137,6 +138,15 @@ def _start(request, invoice: Invoice, token: str):
     if payment.status in PENDING_STATUSES and target:
         return redirect(target)
     return redirect(_status_path(invoice, payment, token))
+
+
+def _box_counts(invoice: Invoice, method: str | None) -> bool:
+    """The "save this card" box is the client's consent to later charges; it only means something for a card
+    the gateway can keep: card chosen here, or the method left to the gateway's page when card is among those
+    it offers (the gateway then keeps a card only if the client pays by card there; a forged box is ignored)."""
+    if method is None:
+        return card_saving_offered(invoice.workspace)
+    return method == Method.CARD.value and can_save_card(default_gateway_name(invoice.workspace), [method])
 
 
 def _pay_path(invoice: Invoice, token: str) -> str:

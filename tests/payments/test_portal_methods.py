@@ -217,15 +217,17 @@ def test_save_card_box_only_where_the_gateway_can_keep_cards(client, ws, invoice
 
 
 @pytest.mark.parametrize(("method", "ticked", "saved"), [
-    ("card", True, True), ("card", False, False), ("va_bca", True, False), ("", True, False),
+    ("card", True, True), ("card", False, False), ("va_bca", True, False), ("", True, True), ("", False, False),
 ])
-def test_the_box_is_passed_on_for_a_card_only(client, ws, invoice_factory, method, ticked, saved):
+def test_the_box_is_passed_on_for_a_card_or_the_gateways_choice(client, ws, invoice_factory, method, ticked, saved):
+    """Choosing on the payment page passes the consent on too (card is among the gateway's methods); the
+    gateway keeps a card only if the client pays by card there (tests/payments/test_pay_hosted_save_card.py)."""
     invoice = invoice_factory(ws, 250_000)
     data = {"method": method, "attempt": f"a-{method}"} | ({"save_method": "1"} if ticked else {})
     assert client.post(_pay_path(invoice), data).status_code == 302
     payment = PaymentIntent.objects.get(invoice=invoice)
     assert payment.save_method is saved
-    assert FakeGateway.world[payment.reference].get("saved_method") is not None if saved else True
+    assert FakeGateway.world[payment.reference].get("saved_method") is not None if saved and method else True
 
 
 def test_a_forged_box_for_a_gateway_that_cannot_keep_cards_is_ignored(client, ws, invoice_factory, nosavepay):
