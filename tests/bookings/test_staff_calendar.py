@@ -249,3 +249,24 @@ def test_list_and_calendar_link_to_each_other(client, workspace, staff):
     base = reverse("bookings:dashboard", kwargs={"ws": workspace.slug})
     assert calendar_url(workspace) in client.get(base).content.decode()
     assert base in client.get(calendar_url(workspace)).content.decode()
+
+
+def test_the_page_speaks_indonesian_and_english(client, workspace, staff, hold):
+    hold(start=THU_9)
+    client.force_login(owner_of(workspace).user)
+    params = {"date": "2026-12-03", "view": "week", "staff": str(staff.pk)}
+    html = client.get(calendar_url(workspace), params, headers={"Accept-Language": "id"}).content.decode()
+    for text in ("Kalender", "Waktu dalam Asia/Jakarta", "Pekan sebelumnya", "Pekan berikutnya",
+                 "Slot ditahan, menunggu uang muka", "Tidak bekerja"):
+        assert text in html, text
+    html = client.get(calendar_url(workspace), params, headers={"Accept-Language": "en"}).content.decode()
+    for text in ("Calendar", "Times in Asia/Jakarta", "Previous week", "Held, awaiting deposit", "Awaiting deposit"):
+        assert text in html, text
+
+
+def test_htmx_navigation_gets_the_swappable_part(client, workspace, staff):
+    client.force_login(owner_of(workspace).user)
+    resp = client.get(calendar_url(workspace), {"date": "2026-12-03"}, headers={"HX-Request": "true"})
+    html = resp.content.decode()
+    assert resp.status_code == 200 and 'id="calendar-wrap"' in html
+    assert 'hx-get="?view=day&amp;date=2026-12-04' in html and 'href="?view=day&amp;date=2026-12-04' in html
