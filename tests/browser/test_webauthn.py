@@ -54,6 +54,27 @@ def _log_in_with_password(page: Page, base: str, next_url: str) -> None:
         page.locator("input[name=password]").press("Enter")
 
 
+# allauth's script reports a failed WebAuthn request as an `allauth.error` event (and logs it unless prevented).
+CATCH_ERROR = """document.addEventListener('allauth.error', (e) => {
+    window.webauthnError = String(e.detail.exception); e.preventDefault() })"""
+
+# A key that was never registered with jasa makes its own credential for this site, then answers the pending
+# challenge with it (no allowCredentials, so the browser accepts it) and the page's form is submitted as allauth does.
+FORGE_ASSERTION = """async () => {
+    await navigator.credentials.create({publicKey: {
+        rp: {id: location.hostname, name: 'jasa'}, challenge: new Uint8Array(32),
+        user: {id: new Uint8Array([9, 9, 9]), name: 'penyusup', displayName: 'penyusup'},
+        pubKeyCredParams: [{type: 'public-key', alg: -7}], authenticatorSelection: {residentKey: 'required'}}})
+    const options = JSON.parse(document.getElementById('js_data').textContent).request_options
+    delete options.publicKey.allowCredentials
+    const credential = await window.webauthnJSON.get(options)
+    const ids = JSON.parse(document.querySelector('[data-allauth-onload$=authenticateForm]').textContent).ids
+    const input = document.getElementById(ids.credential)
+    input.value = JSON.stringify(credential)
+    input.form.submit()
+}"""
+
+
 @pytest.fixture
 def setup(transactional_db, live_server, settings, workspace, user_factory, member_factory):
     # allauth's rate limits and MFA state must not carry over between runs sharing a Redis cache.
@@ -122,14 +143,37 @@ def test_without_the_security_key_login_stays_at_the_second_factor(setup, page, 
         _plug_in_security_key(stranger)
         _log_in_with_password(stranger, base, dashboard)
         expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
-        # allauth's script reports a failed WebAuthn request as an `allauth.error` event
-        stranger.evaluate("""document.addEventListener('allauth.error', (e) => {
-            window.webauthnError = String(e.detail.exception); e.preventDefault() })""")
+        stranger.evaluate(CATCH_ERROR)
         stranger.click("#mfa_webauthn_authenticate")
-        stranger.wait_for_function("window.webauthnError !== undefined")
-        print(stranger.evaluate("window.webauthnError"))
+        stranger.wait_for_function("() => window.webauthnError !== undefined")
+        assert "NotAllowedError" in stranger.evaluate("window.webauthnError")
         expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
         stranger.goto(base + dashboard)  # the dashboard sends them back to the pending second factor
         expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
+
+        # the stranger's key signs jasa's challenge with a credential of its own: the server refuses it
+        with stranger.expect_navigation():
+            stranger.evaluate(FORGE_ASSERTION)
+        expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
+        expect(stranger.locator("main")).to_contain_text("Kode salah.")
+        stranger.goto(base + dashboard)
+        expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
     finally:
         other.close()
+
+    # a browser with no security key at all: the request waits for a key that never comes, so they stay at the
+    # second factor (the dashboard sends them back to it) until they cancel, which logs them out
+    bare = browser.new_context(locale="id-ID")
+    try:
+        nobody = bare.new_page()
+        _log_in_with_password(nobody, base, dashboard)
+        expect(nobody).to_have_url(base + "/accounts/2fa/authenticate/")
+        nobody.click("#mfa_webauthn_authenticate")
+        nobody.goto(base + dashboard)
+        expect(nobody).to_have_url(base + "/accounts/2fa/authenticate/")
+        with nobody.expect_navigation():
+            nobody.get_by_role("button", name="Batal").click()
+        nobody.goto(base + dashboard)
+        expect(nobody).to_have_url(f"{base}/accounts/login/?next={dashboard}")
+    finally:
+        bare.close()
