@@ -52,7 +52,8 @@ class Column:
         total = (self.end - self.start).total_seconds()
         top = (lo - self.start).total_seconds() / total * 100
         height = (hi - lo).total_seconds() / total * 100
-        return {"style": f"top:{top:.4f}%;height:{height:.4f}%", "top": top, "height": height,
+        # min-height too: a hovered or focused block may grow to show all its text but never shrinks.
+        return {"style": f"top:{top:.4f}%;height:{height:.4f}%;min-height:{height:.4f}%", "top": top, "height": height,
                 "cut_before": start < self.start, "cut_after": end > self.end}
 
 

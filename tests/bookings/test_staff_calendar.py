@@ -66,7 +66,7 @@ def test_blocks_are_placed_by_start_and_end(client, workspace, staff, hold, pay)
     block = column_of(resp, staff, "2026-12-03").bookings[0]
     assert block["booking"].pk == booking.pk
     assert block["top"] == pytest.approx(50.0) and block["height"] == pytest.approx(12.5)
-    assert 'style="top:50.0000%;height:12.5000%"' in resp.content.decode()
+    assert 'style="top:50.0000%;height:12.5000%;min-height:12.5000%"' in resp.content.decode()
 
 
 def test_holds_and_confirmed_bookings_look_different_and_say_so(client, workspace, staff, hold, pay):
