@@ -34,8 +34,12 @@ def _plug_in_security_key(page: Page) -> tuple[object, str]:
 
 
 def _add_security_key(page: Page, base: str, name: str) -> None:
-    """allauth asks for the password again (it always does before adding a factor), then the key is added."""
-    page.goto(base + "/accounts/2fa/webauthn/add/")
+    """From the account pages to the 2FA page; allauth asks for the password again before adding a factor."""
+    page.goto(base + "/accounts/email/")
+    page.locator(".account-nav").get_by_role("link", name="Autentikasi dua langkah").click()
+    expect(page.get_by_role("heading", name="Autentikasi Dua Faktor")).to_be_visible()
+    expect(page.get_by_text("Belum ada kunci keamanan yang ditambahkan.")).to_be_visible()
+    page.locator("main a[href='/accounts/2fa/webauthn/add/']").click()
     expect(page.get_by_role("heading", name="Konfirmasi Akses")).to_be_visible()
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
@@ -87,9 +91,12 @@ def setup(transactional_db, live_server, settings, workspace, user_factory, memb
 
 
 @pytest.mark.browser
-def test_staff_adds_a_security_key_and_logs_in_with_it(setup, page, browser):
+@pytest.mark.parametrize("insecure_origin_allowed", [True, False], ids=["development", "origin-checked"])
+def test_staff_adds_a_security_key_and_logs_in_with_it(setup, page, settings, insecure_origin_allowed):
+    """`origin-checked` is production's setting: the browser's origin must match the host the key is bound to."""
     from allauth.mfa.models import Authenticator
 
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = insecure_origin_allowed
     base, workspace = setup
     dashboard = f"/dashboard/{workspace.slug}/"
     errors = _watch_errors(page)
@@ -98,8 +105,6 @@ def test_staff_adds_a_security_key_and_logs_in_with_it(setup, page, browser):
     # 1. log in with the password; the account's 2FA page offers to add a security key
     _log_in_with_password(page, base, dashboard)
     expect(page).to_have_url(base + dashboard)
-    page.goto(base + "/accounts/2fa/")
-    expect(page.get_by_role("heading", name="Autentikasi Dua Faktor")).to_be_visible()
     _add_security_key(page, base, "Kunci USB")
     assert not errors, errors  # e.g. a CSP violation blocking allauth's scripts
     [authenticator] = Authenticator.objects.filter(user__email=EMAIL, type=Authenticator.Type.WEBAUTHN)
