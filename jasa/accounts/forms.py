@@ -42,7 +42,7 @@ class WorkspaceSettingsForm(NoColonMixin, forms.ModelForm):
         model = Workspace
         fields = [
             "name", "logo", "brand_colour", "time_zone", "currency", "languages", "legal_name", "address", "npwp",
-            "email", "phone", "refund_policy_id", "refund_policy_en", "terms_id", "terms_en",
+            "email", "phone", "refund_transfer_days", "refund_policy_id", "refund_policy_en", "terms_id", "terms_en",
         ]
         widgets = {
             "brand_colour": forms.TextInput(attrs={"type": "color"}),
@@ -52,6 +52,13 @@ class WorkspaceSettingsForm(NoColonMixin, forms.ModelForm):
             "terms_id": forms.Textarea(attrs={"rows": 3}),
             "terms_en": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = self.fields["refund_transfer_days"]
+        # the model's validators (and a database constraint) allow 1–60 working days; the browser says so too
+        days.min_value, days.max_value = 1, 60
+        days.widget.attrs.update(min=1, max=60)
 
     def clean_logo(self):
         return _check_image_size(self.cleaned_data.get("logo"))

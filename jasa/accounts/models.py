@@ -7,7 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,9 +83,23 @@ class Workspace(BaseModel):
     refund_policy_en = models.TextField(_("refund policy (English)"), blank=True)
     terms_id = models.TextField(_("terms (Bahasa Indonesia)"), blank=True)
     terms_en = models.TextField(_("terms (English)"), blank=True)
+    # Said in the cancellation message when a deposit goes back by bank transfer (VA, store: the gateway cannot
+    # refund them); empty: the message quotes the refund policy instead.
+    refund_transfer_days = models.PositiveSmallIntegerField(
+        _("refund by bank transfer within (working days)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("1 to 60. Leave empty to let the refund policy say when."),
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refund_transfer_days__isnull=True)
+                | models.Q(refund_transfer_days__gte=1, refund_transfer_days__lte=60),
+                name="workspace_refund_transfer_days_1_to_60",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

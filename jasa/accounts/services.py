@@ -51,7 +51,7 @@ def workspace_create(*, owner, name: str, slug: str, time_zone: str = "Asia/Jaka
 
 WORKSPACE_FIELDS = (
     "name", "logo", "brand_colour", "time_zone", "currency", "languages", "legal_name", "address", "npwp",
-    "email", "phone", "refund_policy_id", "refund_policy_en", "terms_id", "terms_en",
+    "email", "phone", "refund_policy_id", "refund_policy_en", "terms_id", "terms_en", "refund_transfer_days",
 )
 PROFILE_FIELDS = (
     "display_name", "photo", "headline", "bio_id", "bio_en", "years_experience", "certifications", "languages",

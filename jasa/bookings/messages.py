@@ -107,12 +107,14 @@ def booking_reminder(booking, offset_minutes: int, channels, start_key: str) -> 
 def refund_context(booking, refunded, language: str) -> dict:
     """What a cancellation gives back: ``refunded`` through the gateway now, and the part the gateway cannot
     refund (VA, store) that the business transfers to the client's bank account — with the account when the
-    client gave it, else the link to give it, and the workspace's refund policy (where it says when)."""
+    client gave it, else the link to give it, and when to expect it: within the workspace's stated working days
+    (``Workspace.refund_transfer_days``), else by its refund policy (where it says when)."""
     from jasa.bookings.billing import owed_refunds
 
     owed = booking.refund_owed_amount
     accounts = [r for r in owed_refunds(booking) if r.has_account] if owed else []
     account = f"{accounts[0].bank_name} ****{accounts[0].account_number[-4:]}" if accounts else ""
+    days = booking.workspace.refund_transfer_days if owed else None
     return {
         "refunded": refunded.format(language),
         "refunded_now": refunded.amount > 0,
@@ -120,7 +122,8 @@ def refund_context(booking, refunded, language: str) -> dict:
         "transfer_account": account,
         "account_url": manage_url(booking) if owed and not account else "",
         # one line: a WhatsApp template parameter may not hold a line break
-        "refund_policy": " ".join(booking.workspace.text("refund_policy", language).split()) if owed else "",
+        "transfer_days": days or 0,
+        "refund_policy": " ".join(booking.workspace.text("refund_policy", language).split()) if owed and not days else "",
     }
 
 
