@@ -114,10 +114,12 @@ def _fill(col: Column, tz: ZoneInfo, now: dt.datetime, bookings: list, busy: lis
 
 
 def _parse_date(raw: str | None, today: dt.date) -> dt.date:
+    """The asked date, or today for a bad one or one so far off that a week around it would leave the calendar."""
     try:
-        return dt.date.fromisoformat(raw or "")
+        day = dt.date.fromisoformat(raw or "")
     except ValueError:
         return today
+    return day if abs((day - today).days) <= 365 * 100 else today
 
 
 def _pick_staff(raw: str | None, staff: list, viewer):

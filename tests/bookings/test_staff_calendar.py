@@ -241,7 +241,9 @@ def test_week_navigation_across_a_month_boundary_in_a_zone_without_dst(client, w
     day = client.get(calendar_url(workspace), {"date": "2026-11-30"})
     assert day.context["prev_url"].startswith("?view=day&date=2026-11-29")
     assert day.context["next_url"].startswith("?view=day&date=2026-12-01")
-    assert client.get(calendar_url(workspace), {"date": "not-a-date", "view": "sideways"}).status_code == 200
+    for odd in ("not-a-date", "9999-12-31", "0001-01-01"):
+        resp = client.get(calendar_url(workspace), {"date": odd, "view": "sideways", "staff": "not-an-id"})
+        assert resp.status_code == 200 and resp.context["date"] == dt.date(2026, 12, 2), odd
 
 
 def test_list_and_calendar_link_to_each_other(client, workspace, staff):
