@@ -37,6 +37,7 @@ class WorkspaceOut(Schema):
     languages: list[str]
     refund_policy_id: str
     refund_policy_en: str
+    refund_transfer_days: int | None  # working days a refund by bank transfer takes; null: not stated
     terms_id: str
     terms_en: str
     logo_url: str | None
@@ -62,6 +63,7 @@ class WorkspacePatch(Schema):
     languages: list[Literal["id", "en"]] | None = Field(None, min_length=1)
     refund_policy_id: str | None = None
     refund_policy_en: str | None = None
+    refund_transfer_days: int | None = Field(None, ge=1, le=60)  # send null to clear it
     terms_id: str | None = None
     terms_en: str | None = None
 
@@ -133,7 +135,8 @@ def workspace_get(request: HttpRequest, slug: str):
 def workspace_patch(request: HttpRequest, slug: str, payload: WorkspacePatch):
     workspace, _ = require_slug(request, slug, "workspace.manage")
     fields = payload.model_dump(exclude_unset=True)
-    fields = {k: v for k, v in fields.items() if v is not None}
+    # null leaves a field as it is, except where null is a value ("not stated")
+    fields = {k: v for k, v in fields.items() if v is not None or k == "refund_transfer_days"}
     return services.workspace_update(workspace=workspace, **fields)
 
 

@@ -40,12 +40,23 @@ def test_patch_changes_fields_and_records_audit(owner_client, workspace):
     ({"languages": []}, "languages"),
     ({"slug": "other"}, "slug"),
     ({"email": "not-an-email"}, "email"),
+    ({"refund_transfer_days": 0}, "refund_transfer_days"),
+    ({"refund_transfer_days": 61}, "refund_transfer_days"),
 ])
 def test_patch_refuses_bad_input_with_422_naming_the_field(owner_client, workspace, body, field):
     response = _patch(owner_client, workspace.slug, body)
     assert response.status_code == 422, response.content
     errors = response.json().get("errors") or []
     assert any(field in e["field"] for e in errors), response.json()
+
+
+@pytest.mark.django_db
+def test_refund_transfer_days_are_set_and_cleared_with_null(owner_client, workspace):
+    assert _patch(owner_client, workspace.slug, {"refund_transfer_days": 5}).json()["refund_transfer_days"] == 5
+    kept = _patch(owner_client, workspace.slug, {"legal_name": "PT Acme"})
+    assert kept.json()["refund_transfer_days"] == 5  # not sent: unchanged
+    cleared = _patch(owner_client, workspace.slug, {"refund_transfer_days": None})
+    assert cleared.status_code == 200 and cleared.json()["refund_transfer_days"] is None
 
 
 @pytest.mark.django_db
