@@ -45,7 +45,7 @@ def _add_security_key(page: Page, base: str, name: str) -> None:
     with page.expect_navigation():
         page.locator("input[name=password]").press("Enter")
     expect(page.get_by_role("heading", name="Tambahkan Kunci Keamanan")).to_be_visible()
-    page.fill("input[name=name]", name)
+    page.get_by_label("Nama kunci").fill(name)
     with page.expect_navigation():
         page.click("#mfa_webauthn_add")
 
@@ -112,6 +112,8 @@ def test_staff_adds_a_security_key_and_logs_in_with_it(setup, page, settings, in
     assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": key})["credentials"]) == 1
     # allauth generated recovery codes with the first key and shows them
     expect(page).to_have_url(base + "/accounts/2fa/recovery-codes/")
+    page.goto(base + "/accounts/2fa/webauthn/")
+    expect(page.locator("main")).to_contain_text("Belum pernah dipakai.")
 
     # 2. log out
     page.goto(base + "/accounts/logout/")
@@ -127,6 +129,22 @@ def test_staff_adds_a_security_key_and_logs_in_with_it(setup, page, settings, in
         page.click("#mfa_webauthn_authenticate")
     expect(page).to_have_url(base + dashboard)
     expect(page.get_by_role("heading", name=workspace.name)).to_be_visible()
+
+    # 4. the key's page shows when it was last used; it can be renamed
+    page.goto(base + "/accounts/2fa/")
+    page.locator("main a[href='/accounts/2fa/webauthn/']").click()
+    expect(page.get_by_role("cell", name="Kunci USB")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Terakhir digunakan")
+    page.get_by_role("link", name="Edit").click()
+    # renaming is sensitive too: allauth asks to confirm access, and the key itself can confirm it
+    expect(page.get_by_role("heading", name="Konfirmasi Akses")).to_be_visible()
+    page.get_by_role("link", name="Gunakan kunci keamanan").click()
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_reauthenticate")
+    page.get_by_label("Nama kunci").fill("Kunci kantor")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Simpan").click()
+    assert Authenticator.objects.get(pk=authenticator.pk).wrap().name == "Kunci kantor"
     assert not errors, errors
 
 
