@@ -178,7 +178,10 @@ def test_without_the_security_key_login_stays_at_the_second_factor(setup, page, 
         with stranger.expect_navigation():
             stranger.evaluate(FORGE_ASSERTION)
         expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
-        expect(stranger.locator("main")).to_contain_text("Kode salah.")
+        expect(stranger.get_by_role("alert")).to_have_text(
+            "Kunci keamanan tidak diterima. Kode salah. Gunakan kunci yang Anda tambahkan ke akun ini, "
+            "atau pilihan lain di halaman ini.")
+        expect(stranger.locator("main")).not_to_contain_text("Bidang tersembunyi")  # Django's "(Hidden field …)"
         stranger.goto(base + dashboard)
         expect(stranger).to_have_url(base + "/accounts/2fa/authenticate/")
     finally:
