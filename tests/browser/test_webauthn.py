@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import CDPSession, Page, expect
 
 PASSWORD = "pw-secret-123"
 EMAIL = "staf@example.test"
@@ -22,7 +22,7 @@ def _watch_errors(page: Page) -> list[str]:
     return errors
 
 
-def _plug_in_security_key(page: Page) -> tuple[object, str]:
+def _plug_in_security_key(page: Page) -> tuple[CDPSession, str]:
     """A USB CTAP2 key that holds resident keys and always verifies its user (a touch + PIN that never fails)."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
