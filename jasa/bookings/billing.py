@@ -136,6 +136,17 @@ def _owe_by_transfer(booking, payment, amount: Money, reason: str) -> None:
         log.warning("refund owed for booking %s not recorded: %s", booking.pk, exc)
 
 
+def cancellation_told_client(refund) -> bool:
+    """True for a refund owed by transfer that a booking's cancellation message already announced (amount,
+    transfer, link to the account form on the manage page): the payment core then sends no second email.
+    A late deposit's refund (a taken slot, booking not cancelled) is announced by the payment core."""
+    from jasa.bookings.models import Booking, BookingStatus
+
+    return refund.refund_key.startswith("booking:") and Booking.objects.filter(
+        workspace_id=refund.workspace_id, deposit_invoice_id=refund.payment.invoice_id,
+        status=BookingStatus.CANCELLED).exists()
+
+
 def owed_refunds(booking) -> list:
     """The deposit's refunds waiting for a bank transfer."""
     from jasa.payments.selectors import owed_refunds as owed

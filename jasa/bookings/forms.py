@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jasa.bookings.phone import normalize_phone
-from jasa.payments.services import ACCOUNT_NUMBER
 
 
 class BookingForm(forms.Form):
@@ -45,20 +42,3 @@ class BookingForm(forms.Form):
     def answers(self) -> dict:
         return {name[2:]: value for name, value in self.cleaned_data.items() if name.startswith("q_") and value}
 
-
-class RefundAccountForm(forms.Form):
-    """Where a refund the gateway cannot make is transferred: a bank account (never card data)."""
-
-    bank_name = forms.CharField(label=_("Bank"), max_length=60,
-                                widget=forms.TextInput(attrs={"placeholder": "BCA", "autocomplete": "off"}))
-    account_number = forms.CharField(label=_("Account number"), max_length=40,
-                                     widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-    account_holder = forms.CharField(label=_("Account holder"), max_length=100,
-                                     help_text=_("The name as your bank knows it."))
-
-    def clean_account_number(self) -> str:
-        # the payment core checks the same rule; here it is said in the client's language
-        number = re.sub(r"[\s.-]", "", self.cleaned_data["account_number"])
-        if not ACCOUNT_NUMBER.match(number):
-            raise forms.ValidationError(_("An account number is 5 to 20 digits."))
-        return number

@@ -7,13 +7,15 @@ import logging
 
 from django.dispatch import receiver
 
-from jasa.bookings import availability, selectors, services
+from jasa.bookings import availability, billing, selectors, services
 from jasa.core import clock, jobs
+from jasa.payments.services_refund_notice import client_told_elsewhere
 from jasa.payments.signals import invoice_paid, payment_failed, payment_refunded, payment_status_changed
 
 log = logging.getLogger(__name__)
 
 availability.bookings_provider(selectors.busy_intervals)
+client_told_elsewhere(billing.cancellation_told_client)  # no second email about a cancellation's refund
 
 
 @receiver(invoice_paid, dispatch_uid="bookings.invoice_paid")

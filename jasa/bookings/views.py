@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from jasa.accounts.selectors import workspace_by_slug
 from jasa.bookings import billing, consent, selectors, services
-from jasa.bookings.forms import BookingForm, RefundAccountForm
+from jasa.bookings.forms import BookingForm
 from jasa.bookings.ics import booking_ics, google_calendar_url, outlook_calendar_url
 from jasa.bookings.links import booking_from_signature, manage_path
 from jasa.bookings.models import BookingStatus
 from jasa.core import clock
 from jasa.core.errors import JasaError
+from jasa.payments.forms_refund import RefundAccountForm
 
 COMMON_ZONES = [
     "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Bangkok",

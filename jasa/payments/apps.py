@@ -9,10 +9,13 @@ class PaymentsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from jasa.core.views import INFO
-        from jasa.payments import inbox, tasks  # noqa: F401  (tasks registers queue tasks)
+        from jasa.payments import inbox, services_refund_notice, tasks  # noqa: F401  (queue tasks, receivers)
         from jasa.payments.connect import forget_verifiers
+        from jasa.web.nav import portal_section
 
         INFO["webhooks"] = inbox.describe  # /healthz: who queues the re-read of stored webhooks
 
+        # the client's refunds owed by bank transfer, with the link to give the account (views_refund)
+        portal_section("payments/client/_portal_refunds.html", order=29)
         post_save.connect(forget_verifiers, sender="payments.GatewayAccount", dispatch_uid="payments-verifiers-save")
         post_delete.connect(forget_verifiers, sender="payments.GatewayAccount", dispatch_uid="payments-verifiers-del")

@@ -856,6 +856,7 @@ def refund_request_manual(*, payment: PaymentIntent, amount: Money, reason: str,
         channel=RefundChannel.BANK_TRANSFER,
     )
     audit.record(refund, "refund.owed", after={"amount": amount, "reason": reason, "payment": str(payment.pk)})
+    transaction.on_commit(lambda: _send_all([(signals.refund_owed, {"refund": refund})]))  # services_refund_notice
     return refund
 
 

@@ -14,3 +14,4 @@ invoice_paid = Signal()  # invoice, payment
 payment_failed = Signal()  # payment  (failed, canceled or expired)
 payment_refunded = Signal()  # payment, refund
 payment_status_changed = Signal()  # payment, old, new
+refund_owed = Signal()  # refund  (a refund owed by bank transfer was recorded: the client must be told)

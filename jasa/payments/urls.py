@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views, views_client, views_invoices, views_public
+from jasa.payments import views, views_client, views_invoices, views_public, views_refund
 
 app_name = "payments"
 urlpatterns: list = [
@@ -18,6 +18,8 @@ urlpatterns: list = [
     path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/poll/", views_client.pay_status_poll,
          name="pay_status_poll"),
     path("pay/<uuid:invoice_id>/payments/<uuid:payment_id>/qr.png", views_client.pay_qr, name="pay_qr"),
+    # the client gives the bank account for a refund owed by bank transfer (views_refund)
+    path("pay/<uuid:invoice_id>/refund/", views_refund.refund_account, name="refund_account"),
     path("portal/receipts/", views_client.portal_receipts, name="portal_receipts"),
     path("portal/methods/", views_client.portal_methods, name="portal_methods"),
     path("portal/methods/<uuid:method_id>/remove/", views_client.portal_method_remove, name="portal_method_remove"),
