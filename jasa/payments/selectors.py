@@ -153,3 +153,59 @@ def owed_refunds(invoice) -> list:
         return []
     return list(Refund.objects.filter(payment__invoice=invoice, channel=RefundChannel.BANK_TRANSFER,
                                       status=RefundStatus.PENDING).select_related("payment").order_by("created_at"))
+
+
+# --- the webhooks screen ------------------------------------------------------------------------
+# Only events with a workspace are shown: it is set when an event is processed (or fails) against
+# one of the workspace's payments. Events still "received", or naming no known payment, belong to
+# no workspace yet and are never shown to any.
+
+WEBHOOK_STATES = (WebhookEvent.RECEIVED, WebhookEvent.PROCESSED, WebhookEvent.IGNORED, WebhookEvent.FAILED)
+SILENT_AFTER = dt.timedelta(hours=24)
+
+
+def webhook_events(workspace, *, gateway: str = "", state: str = "") -> QuerySet[WebhookEvent]:
+    """The workspace's stored gateway notifications, by gateway and state; newest first."""
+    qs = WebhookEvent.objects.filter(workspace=workspace).select_related("payment")
+    if gateway:
+        qs = qs.filter(gateway=gateway)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-received_at", "-id")
+
+
+def webhook_event_get(workspace, event_id) -> WebhookEvent:
+    event = webhook_events(workspace).filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No such webhook event.")
+    return event
+
+
+def webhook_summary(workspace) -> dict[str, Any]:
+    """For the top of the webhooks screen: per gateway the workspace uses (its accounts and the
+    sandbox) the last event received and the payments sent to it in the last 24 h, ``silent`` when
+    an enabled account got payments but no event in that time; and counts by state in the last 24 h."""
+    from django.db.models import Count, Max
+
+    from jasa.payments.connect import SANDBOX
+    from jasa.payments.models import GatewayAccount
+
+    since = clock.now() - SILENT_AFTER
+    enabled = dict(GatewayAccount.objects.filter(workspace=workspace).values_list("gateway", "enabled"))
+    names = sorted(enabled) + ([] if SANDBOX in enabled else [SANDBOX])
+    events = WebhookEvent.objects.filter(workspace=workspace)
+    last = dict(events.filter(gateway__in=names).values("gateway").annotate(last=Max("received_at"))
+                .values_list("gateway", "last"))
+    made = dict(PaymentIntent.objects.filter(workspace=workspace, gateway__in=names, submitted_at__gte=since)
+                .values("gateway").annotate(n=Count("id")).values_list("gateway", "n"))
+    gateways = []
+    for name in names:
+        last_at = last.get(name)
+        gateways.append({
+            "name": name, "account": name in enabled, "enabled": enabled.get(name, True),
+            "last_received_at": last_at, "payments_24h": made.get(name, 0),
+            "silent": bool(enabled.get(name)) and made.get(name, 0) > 0 and (last_at is None or last_at < since),
+        })
+    by_state = dict(events.filter(received_at__gte=since).values("state").annotate(n=Count("id"))
+                    .values_list("state", "n"))
+    return {"since": since, "gateways": gateways, "counts": {s: by_state.get(s, 0) for s in WEBHOOK_STATES}}

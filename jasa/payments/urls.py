@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views, views_client, views_invoices, views_public, views_refund
+from jasa.payments import views, views_client, views_invoices, views_public, views_refund, views_webhooks
 
 app_name = "payments"
 urlpatterns: list = [
@@ -27,6 +27,9 @@ urlpatterns: list = [
     path("dashboard/<slug:ws>/payments/", views.payments_list, name="dashboard"),
     path("dashboard/<slug:ws>/payments/settings/", views.gateway_settings, name="settings"),
     path("dashboard/<slug:ws>/payments/settings/<uuid:account_id>/test/", views.gateway_test, name="gateway_test"),
+    path("dashboard/<slug:ws>/payments/webhooks/", views_webhooks.webhooks_list, name="webhooks"),
+    path("dashboard/<slug:ws>/payments/webhooks/<int:event_id>/retry/", views_webhooks.webhook_retry,
+         name="webhook_retry"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/", views.payment_detail, name="detail"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/refund/", views.payment_refund, name="refund"),
     path("dashboard/<slug:ws>/payments/<uuid:payment_id>/refund-transfer/", views.payment_refund_transfer,
