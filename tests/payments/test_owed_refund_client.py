@@ -121,7 +121,9 @@ def test_another_invoices_token_does_not_open_it(overpaid, invoice_factory, acme
     assert not refund.has_account
 
 
-def test_saving_the_account_says_what_happens_next(overpaid):
+def test_saving_the_account_says_what_happens_next(overpaid, acme):
+    acme.refund_transfer_days = 3
+    acme.save()
     invoice, refund = overpaid("en")
     http = HttpClient(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
     page = http.get(_page(invoice, pay_token(invoice)))
@@ -134,6 +136,7 @@ def test_saving_the_account_says_what_happens_next(overpaid):
     assert "We will transfer your refund to this account" in body
     assert "What happens next: we transfer the money to this account" in body
     assert "BCA ****7890 (Sari Dewi)" in body and 'id="refund-account-form"' not in body
+    assert "Expect it within 3 working days." in body
 
 
 def test_posting_without_csrf_is_refused(overpaid):
