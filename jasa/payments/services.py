@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
 from jasa.core import audit, clock
 from jasa.core.errors import Conflict, JasaError, NotFound, ValidationError
@@ -1106,26 +1106,47 @@ def _payment_for_reference(reference: str) -> PaymentIntent | None:
 # --- reconciliation -------------------------------------------------------------------------------
 
 
+def _not_asked_since(at: dt.datetime) -> Q:
+    return Q(last_synced_at__isnull=True) | Q(last_synced_at__lte=at)
+
+
+def _due_for_sync(now: dt.datetime) -> Q:
+    """Pending payments reconciliation should ask their gateway about now: past their method's expected
+    time since the last status change *and* not asked within that time (a long-lived VA is asked once an
+    hour, not every run), past their expiry (to expire them), or never submitted (a create that died).
+    A query, so that young payments never take a place in a run's batch."""
+    due = Q(expires_at__lte=now) | (Q(submitted_at__isnull=True) & _not_asked_since(now - CREATE_GRACE))
+    for family, wait in EXPECTED.items():
+        methods = [""] if family == "hosted" else [m.value for m in Method if m.family == family]
+        due |= Q(method__in=methods, status_changed_at__lte=now - wait) & _not_asked_since(now - wait)
+    return Q(status__in=PENDING_STATUSES, status_changed_at__lt=now - CREATE_GRACE) & due
+
+
 def payments_reconcile(limit: int = 500) -> dict[str, int]:
     """Re-sync payments that have not moved within their method's expected time (and expire the
-    overdue), and process stored webhooks whose queue task was lost. Run periodically."""
+    overdue), and process stored webhooks whose queue task was lost. Run periodically.
+
+    Each run takes the ``limit`` due payments asked least recently (``last_synced_at``), so more than
+    ``limit`` long-lived VA or store payments take turns instead of starving the newer ones."""
     now = clock.now()
     counts = {"checked": 0, "changed": 0, "errors": 0, "webhooks": 0}
-    candidates = PaymentIntent.objects.filter(
-        status__in=PENDING_STATUSES, status_changed_at__lt=now - CREATE_GRACE
-    ).order_by("status_changed_at")[:limit]
-    for payment in candidates:
-        waited = now - payment.status_changed_at
-        if waited < EXPECTED[_family(payment.method)] and not _is_expired(payment) and payment.submitted_at:
-            continue
+    batch = list(
+        PaymentIntent.objects.filter(_due_for_sync(now))
+        .order_by(F("last_synced_at").asc(nulls_first=True), "status_changed_at", "pk")
+        .values_list("pk", "status")[:limit]
+    )
+    # Stamp the batch as asked before asking: a payment whose gateway does not answer goes to the back
+    # of the line (and waits its method's expected time) instead of taking a place in every run.
+    PaymentIntent.objects.filter(pk__in=[pk for pk, _ in batch]).update(last_synced_at=now)
+    for pk, status in batch:
         counts["checked"] += 1
         try:
-            after = payment_sync(payment.pk)
+            after = payment_sync(pk)
         except (GatewayError, GatewayDeclined, JasaError) as exc:
             counts["errors"] += 1
-            log.warning("reconcile: payment %s: %s", payment.pk, exc)
+            log.warning("reconcile: payment %s: %s", pk, exc)
             continue
-        if after.status != payment.status:
+        if after.status != status:
             counts["changed"] += 1
     stale = WebhookEvent.objects.filter(
         state__in=[WebhookEvent.RECEIVED, WebhookEvent.FAILED], received_at__lt=now - dt.timedelta(minutes=1),
