@@ -256,6 +256,9 @@ class MidtransGateway:
             claimed = data["signature_key"]
         except (ValueError, KeyError, TypeError):
             raise WebhookRejected("not a Midtrans notification (missing order_id/status_code/gross_amount/signature)")
+        if not all(isinstance(value, str) for value in (order_id, status_code, gross)):
+            # Midtrans sends them as strings; the signature covers their text, so another type is not its body
+            raise WebhookRejected("not a Midtrans notification (order_id/status_code/gross_amount are not strings)")
         if not isinstance(claimed, str) or not self.server_key:
             raise WebhookRejected("no signature or no server key to check it with")
         if not hmac.compare_digest(signature(order_id, status_code, gross, self.server_key), claimed.lower()):

@@ -262,7 +262,10 @@ class StripeGateway:
             event_id, kind = str(event["id"]), str(event["type"])
         except (ValueError, KeyError, TypeError):
             raise WebhookRejected("signed, but not a Stripe event")
-        metadata = obj.get("metadata") or {}
+        # signed JSON can still hold a list or a string where Stripe puts an object
+        metadata = (obj.get("metadata") or {}) if isinstance(obj, dict) else None
+        if not isinstance(metadata, dict):
+            raise WebhookRejected("signed, but data.object or its metadata is not an object")
         reference = metadata.get(REFERENCE_KEY) or obj.get("client_reference_id") or ""
         return WebhookEvent(event_id=event_id, reference=str(reference), kind=kind,
                             claimed_status=str(obj.get("status") or ""), payload=event)

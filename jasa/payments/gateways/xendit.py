@@ -269,7 +269,10 @@ class XenditGateway:
             if "event" in data:  # Payment Requests / Refunds: {"event": ..., "data": {...}}
                 obj, kind = data["data"], str(data["event"])
                 default_id = f"{kind}:{obj['id']}"
-                reference = (obj.get("metadata") or {}).get(REFERENCE_KEY) or obj.get("reference_id")
+                metadata = obj.get("metadata") or {}
+                if not isinstance(metadata, dict):
+                    raise TypeError("metadata is not an object")
+                reference = metadata.get(REFERENCE_KEY) or obj.get("reference_id")
             else:  # Invoice callback: the invoice itself
                 obj, kind = data, "invoice"
                 default_id = f"invoice:{obj['id']}:{obj['status']}"
