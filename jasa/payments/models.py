@@ -268,11 +268,17 @@ class PaymentIntent(WorkspaceOwned):
     status_changed_at = models.DateTimeField(default=clock.now)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="when the gateway accepted the create")
+    # Written once at capture, with the ledger's gateway_fee entry; ledger_problems checks one against the
+    # other. Empty on payments captured before it existed (or not captured).
+    fee_amount = models.BigIntegerField(null=True, blank=True,
+                                        help_text="the gateway fee recorded at capture (the gateway's, else the fee rules')")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "idempotency_key"], name="payment_idempotency_key_once"),
+            models.CheckConstraint(condition=Q(fee_amount__isnull=True) | Q(fee_amount__gte=0),
+                                   name="payment_fee_not_negative"),
         ]
         indexes = [
             models.Index(fields=["status", "status_changed_at"]),
@@ -326,8 +332,34 @@ class LedgerKind(models.TextChoices):
     GATEWAY_FEE = "gateway_fee", _("Gateway fee")
 
 
+class LedgerManager(models.Manager):
+    """``LedgerEntry.objects``: its querysets refuse ``delete()``. A workspace's deletion still removes its
+    entries: Django's collector deletes through the base manager, not this one (see ledger_guard)."""
+
+    def get_queryset(self):
+        return LedgerQuerySet(self.model, using=self._db)
+
+
+class LedgerQuerySet(models.QuerySet):
+    def delete(self):
+        raise RuntimeError("ledger entries are append-only; they go only with their workspace")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
 class LedgerEntry(models.Model):
-    """An append-only money event of a payment. Amounts are positive; the kind says the direction."""
+    """An append-only money event of a payment. Amounts are positive; the kind says the direction.
+
+    When each kind is written (services._move and _apply; docs/payments.md "The ledger"):
+    ``authorized`` the gateway holds the money, not captured yet; ``captured`` the payment succeeded
+    (what the invoice's paid amount is derived from); ``settled`` the captured money reached the
+    business's gateway balance (never counted again); ``failed`` (amount 0) failed, canceled or expired;
+    ``refunded``; ``chargeback`` the net captured when disputed; ``gateway_fee``.
+
+    Append-only in the database too: ``ledger_guard`` (migration 0005) refuses UPDATE on SQLite and
+    PostgreSQL, and on PostgreSQL a DELETE that does not delete the workspace in the same transaction.
+    """
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -341,9 +373,14 @@ class LedgerEntry(models.Model):
     gateway = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
 
+    objects = LedgerManager()
+
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["payment", "kind", "key"], name="ledger_entry_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "kind", "key"], name="ledger_entry_once"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="ledger_amount_not_negative"),
+        ]
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -356,6 +393,23 @@ class LedgerEntry(models.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class LedgerCheck(models.Model):
+    """One run of the scheduled ledger check (services_ledger.ledger_check_run) over every workspace: what it
+    found. /healthz shows the latest run; the problems themselves also go to the log, the audit trail of
+    each workspace concerned and the instance admins' email."""
+
+    id = models.BigAutoField(primary_key=True)
+    started_at = models.DateTimeField(default=clock.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    workspaces = models.PositiveIntegerField(default=0)
+    invoices = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text='[{"workspace": slug, "problem": text}], the first 200')
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
 
 
 class RefundStatus(models.TextChoices):
