@@ -2,6 +2,12 @@
 
 Lookup order for (workspace, gateway, method): a workspace row for the method, for its family;
 a global row for the method, for its family; then the built-in table (gateway-specific first, then "*").
+Rows are per currency; a built-in fixed fee is in rupiah and is not added to another currency.
+
+Rounding: a fee is ``percent × amount`` rounded half up to a whole minor unit (0.7 % of Rp 500 = 3.5 ->
+Rp 4), then the fixed part; that is the estimate the ledger records when the gateway reports no fee. A
+passed-on surcharge is rounded *up* instead (:func:`gross_up`), so the business never nets less than
+the amount it asked for.
 """
 
 from __future__ import annotations
