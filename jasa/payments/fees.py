@@ -51,6 +51,18 @@ def fee_for(workspace, gateway: str, method: str | None, amount: Money) -> Money
     return rule.of(amount) if rule else Money.zero(amount.currency)
 
 
+def surcharge(workspace, account, method: str | None, applied: Money) -> Money:
+    """What the client pays on top of ``applied`` by ``method`` through the business's gateway ``account``: the
+    grossed-up fee when the account passes fees on; zero when the business absorbs them, and when the client
+    picks the method on the gateway's page (``method`` None: the fee is not known when the payment starts).
+    The pay page shows this before the client chooses, and payment_start charges it."""
+    from jasa.payments.models import FeeBearer
+
+    if account is None or account.fee_bearer != FeeBearer.PASS_ON or not method:
+        return Money.zero(applied.currency)
+    return gross_up(workspace, account.gateway, method, applied)
+
+
 def gross_up(workspace, gateway: str, method: str | None, applied: Money) -> Money:
     """The surcharge that makes ``applied + surcharge - fee(applied + surcharge) == applied``."""
     if not method:

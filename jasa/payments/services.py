@@ -53,7 +53,6 @@ from jasa.payments.models import (
     PAID_STATUSES,
     PENDING_STATUSES,
     DocumentCounter,
-    FeeBearer,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -70,6 +69,7 @@ from jasa.payments.models import (
     WebhookEvent,
     can_transition,
 )
+from jasa.payments.tax_terms import TaxTerms
 
 log = logging.getLogger(__name__)
 
@@ -259,13 +259,10 @@ def invoice_issue(invoice: Invoice) -> Invoice:
     if not invoice.lines.filter(kind=LineKind.TAX).exists():
         tax = tax_for(invoice.workspace, invoice.subtotal)
         if tax:
-            ts = tax_settings_for(invoice.workspace)
-            rate = f"{ts.rate_percent.normalize():f}"
-            base = "" if ts.base_numerator == ts.base_denominator else f" × {ts.base_numerator}/{ts.base_denominator}"
             InvoiceLine.objects.create(
                 invoice=invoice, position=invoice.lines.count(), kind=LineKind.TAX,
-                description=f"{ts.label} {rate}%{base}", unit_amount=tax.amount, quantity=1,
-                line_amount=tax.amount, currency=invoice.currency,
+                description=TaxTerms.of(tax_settings_for(invoice.workspace)).describe(), unit_amount=tax.amount,
+                quantity=1, line_amount=tax.amount, currency=invoice.currency,
             )
             _recompute_totals(invoice)
     if invoice.total_amount <= 0:
@@ -455,9 +452,7 @@ def _payment_create(*, invoice, idempotency_key, gateway, method, amount, return
         if applied.amount <= 0 or applied > balance:
             raise ValidationError(f"The amount must be more than zero and at most the balance {balance}.",
                                   field="amount")
-        surcharge = Money.zero(invoice.currency)
-        if account is not None and account.fee_bearer == FeeBearer.PASS_ON and method:
-            surcharge = fees.gross_up(workspace, gateway, method, applied)
+        surcharge = fees.surcharge(workspace, account, method, applied)
         now = clock.now()
         payment = PaymentIntent(
             workspace=workspace, invoice=invoice, idempotency_key=key, gateway=gateway, method=method or "",
