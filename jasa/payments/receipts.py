@@ -5,31 +5,28 @@ Links carry a signed token so the client can open them from the email without lo
 
 from __future__ import annotations
 
-import io
 import logging
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from jasa.core import clock
-from jasa.payments.models import Receipt
+from jasa.payments import documents
+from jasa.payments.documents import method_label
+from jasa.payments.models import InvoiceStatus, Receipt
 
 log = logging.getLogger(__name__)
 SALT = "jasa.payments.receipt"
 
 
 def receipt_token(receipt: Receipt) -> str:
-    return signing.Signer(salt=SALT).sign(str(receipt.pk)).split(":", 1)[1]
+    return documents.sign(SALT, receipt.pk)
 
 
 def token_ok(receipt_id: str, token: str) -> bool:
-    try:
-        return signing.Signer(salt=SALT).unsign(f"{receipt_id}:{token}") == str(receipt_id)
-    except signing.BadSignature:
-        return False
+    return documents.signed(SALT, receipt_id, token)
 
 
 def receipt_urls(receipt: Receipt) -> dict[str, str]:
@@ -42,92 +39,66 @@ def receipt_urls(receipt: Receipt) -> dict[str, str]:
 def receipt_context(receipt: Receipt, language: str) -> dict:
     invoice = receipt.invoice
     payment = receipt.payment
-    workspace = receipt.workspace
-    lines = list(invoice.lines.all())
-    tz = workspace.tz
     return {
         "receipt": receipt,
         "invoice": invoice,
         "payment": payment,
-        "workspace": workspace,
+        "workspace": receipt.workspace,
         "client": invoice.client,
-        "lines": [{"description": li.description, "quantity": li.quantity, "unit": li.unit.format(language),
-                   "amount": li.amount.format(language), "kind": li.kind} for li in lines],
-        "subtotal": invoice.subtotal.format(language),
-        "tax": invoice.tax.format(language),
-        "total": invoice.total.format(language),
-        "amount": receipt.amount.format(language),
-        "issued": receipt.issued_at.astimezone(tz).strftime("%d-%m-%Y %H:%M"),
-        "method": payment.method or payment.gateway,
+        "totals": documents.invoice_totals(invoice, language),
+        "issued": documents.local_date(receipt.issued_at, receipt.workspace.tz, time=True),
+        "method": method_label(payment.method, language) or payment.gateway,
         "language": language,
     }
 
 
 def receipt_pdf(receipt: Receipt, language: str = "id") -> bytes:
-    """A one-page A4 PDF of the receipt with the paid invoice's lines."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
+    """A one-page A4 PDF of the receipt with the paid invoice's lines, PPN and total."""
     ctx = receipt_context(receipt, language)
-    ws = ctx["workspace"]
-    buf = io.BytesIO()
+    client = ctx["client"]
     with translation.override(language):
-        doc = SimpleDocTemplate(buf, pagesize=A4, title=f"{_('Receipt')} {receipt.number}",
-                                leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm, bottomMargin=18 * mm)
-        styles = getSampleStyleSheet()
-        story = [
-            Paragraph(f"{_('Receipt')} {receipt.number}", styles["Title"]),
-            Paragraph(ws.legal_name or ws.name, styles["Heading3"]),
-        ]
-        for text in (ws.address, f"NPWP {ws.npwp}" if ws.npwp else "", ws.email, ws.phone):
-            if text:
-                story.append(Paragraph(text.replace("\n", "<br/>"), styles["Normal"]))
-        story += [
-            Spacer(1, 6 * mm),
-            Paragraph(f"{_('Received from')}: {ctx['client'].name} ({ctx['client'].email})", styles["Normal"]),
-            Paragraph(f"{_('Invoice')}: {ctx['invoice'].number}", styles["Normal"]),
-            Paragraph(f"{_('Paid on')}: {ctx['issued']} · {_('Method')}: {ctx['method']}", styles["Normal"]),
-            Spacer(1, 6 * mm),
-        ]
-        rows = [[_("Description"), _("Qty"), _("Price"), _("Amount")]]
-        rows += [[li["description"], str(li["quantity"]), li["unit"], li["amount"]] for li in ctx["lines"]]
-        rows += [["", "", _("Total"), ctx["total"]], ["", "", _("Paid with this receipt"), ctx["amount"]]]
-        table = Table(rows, colWidths=[90 * mm, 15 * mm, 35 * mm, 35 * mm])
-        table.setStyle(TableStyle([
-            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("FONTNAME", (2, -2), (-1, -1), "Helvetica-Bold"),
-        ]))
-        story += [table, Spacer(1, 8 * mm),
-                  Paragraph(_("Thank you. This receipt is valid without a signature."), styles["Italic"])]
-        doc.build(story)
-    return buf.getvalue()
+        doc = documents.Pdf(
+            title=f"{_('Receipt')} {receipt.number}",
+            workspace=ctx["workspace"],
+            facts=[
+                (_("Received from"), f"{client.name} ({client.email})"),
+                (_("Invoice"), ctx["invoice"].number or ""),
+                (_("Paid on"), f"{ctx['issued']} · {_('Method')}: {ctx['method']}"),
+            ],
+            totals=ctx["totals"],
+            after_total=[(_("Paid with this receipt"), receipt.amount)],
+            notes=[_("Thank you. This receipt is valid without a signature.")],
+        )
+    return documents.pdf_render(doc, language)
 
 
 def receipt_send(receipt_id: str) -> bool:
-    """Email the receipt with its PDF through the outbox, once (dedupe by receipt)."""
+    """Email the receipt through the outbox, once (dedupe by receipt), with its PDF, the invoice's PDF once
+    the invoice is paid in full, and links to both."""
     from jasa.notifications.services import notify
+    from jasa.payments.invoice_document import invoice_document_urls, invoice_pdf, pdf_filename
 
     receipt = Receipt.objects.select_related("invoice__client", "workspace", "payment").filter(pk=receipt_id).first()
     if receipt is None:
         return False
-    client = receipt.invoice.client
+    invoice = receipt.invoice
+    client = invoice.client
     language = client.language if client.language in ("id", "en") else "id"
     urls = receipt_urls(receipt)
+    attachments = [{"filename": f"{receipt.number.replace('/', '-')}.pdf", "content_type": "application/pdf",
+                    "content": receipt_pdf(receipt, language)}]
+    if invoice.status == InvoiceStatus.PAID:
+        attachments.append({"filename": pdf_filename(invoice), "content_type": "application/pdf",
+                            "content": invoice_pdf(invoice, language)})
     notify(
         workspace=receipt.workspace, channel="email", recipient=client.email, template="payments.receipt",
         context={
             "recipient_name": client.name, "workspace_name": receipt.workspace.name, "number": receipt.number,
-            "invoice_number": receipt.invoice.number or "", "amount": receipt.amount.format(language),
-            "receipt_url": urls["html"], "pdf_url": urls["pdf"],
+            "invoice_number": invoice.number or "", "amount": receipt.amount.format(language),
+            "receipt_url": urls["html"], "pdf_url": urls["pdf"], "invoice_url": invoice_document_urls(invoice)["html"],
+            "invoice_paid": invoice.status == InvoiceStatus.PAID,
         },
-        language=language, dedupe_key=f"receipt:{receipt.pk}",
-        attachments=[{"filename": f"{receipt.number.replace('/', '-')}.pdf", "content_type": "application/pdf",
-                      "content": receipt_pdf(receipt, language)}],
+        language=language, dedupe_key=f"receipt:{receipt.pk}", attachments=attachments,
     )
     Receipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True).update(emailed_at=clock.now())
     return True

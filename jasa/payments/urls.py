@@ -11,6 +11,8 @@ urlpatterns: list = [
     path("webhooks/<slug:gateway>/<uuid:account>", views_public.webhook, name="webhook_account"),
     path("receipts/<uuid:receipt_id>/", views_public.receipt_view, name="receipt"),
     path("receipts/<uuid:receipt_id>/pdf/", views_public.receipt_pdf_view, name="receipt_pdf"),
+    path("invoices/<uuid:invoice_id>/", views_public.invoice_document_view, name="invoice_document"),
+    path("invoices/<uuid:invoice_id>/pdf/", views_public.invoice_pdf_view, name="invoice_pdf"),
     # the client's pay page, status after the gateway, and receipts (views_client)
     path("pay/<uuid:invoice_id>/", views_client.pay, name="pay"),
     path("pay/<uuid:invoice_id>/return/", views_client.pay_return, name="pay_return"),

@@ -20,9 +20,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jasa.core.errors import JasaError
-from jasa.payments.connect import default_gateway_name
-from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method
-from jasa.payments.models import PENDING_STATUSES, Invoice, InvoiceLine, InvoiceStatus, PaymentIntent, Receipt
+from jasa.core.money import Money
+from jasa.payments import documents, fees
+from jasa.payments.connect import SANDBOX, account_for, default_gateway_name
+from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
+from jasa.payments.invoice_document import invoice_document_urls
+from jasa.payments.models import PENDING_STATUSES, FeeBearer, Invoice, InvoiceStatus, PaymentIntent, Receipt
 from jasa.payments.receipts import receipt_urls
 from jasa.payments.services import invoice_amounts, payment_start, payment_sync
 from jasa.payments.services_methods import (
@@ -41,7 +44,7 @@ POLL_SECONDS = 2
 
 
 def pay_token(invoice: Invoice) -> str:
-    return signing.Signer(salt=SALT).sign(str(invoice.pk)).split(":", 1)[1]
+    return documents.sign(SALT, invoice.pk)
 
 
 def pay_url(invoice: Invoice) -> str:
@@ -50,35 +53,32 @@ def pay_url(invoice: Invoice) -> str:
 
 
 def _token_ok(invoice_id, token: str) -> bool:
-    try:
-        return signing.Signer(salt=SALT).unsign(f"{invoice_id}:{token}") == str(invoice_id)
-    except signing.BadSignature:
-        return False
+    return documents.signed(SALT, invoice_id, token)
 
 
 def _invoice_for(request, invoice_id) -> Invoice:
     """The invoice, if the token or the viewer's account allows it; otherwise it does not exist for them."""
+    from jasa.payments.views_public import may_open
+
     invoice = get_object_or_404(Invoice.objects.select_related("workspace", "client"), pk=invoice_id)
-    if invoice.status == InvoiceStatus.DRAFT:
+    if invoice.status == InvoiceStatus.DRAFT or not may_open(
+            request, token_ok=_token_ok(invoice.pk, request.GET.get("t", "")), workspace=invoice.workspace,
+            client=invoice.client):
         raise Http404("No such invoice")
-    if _token_ok(invoice.pk, request.GET.get("t", "")):
-        return invoice
-    user = request.user
-    if getattr(user, "is_authenticated", False):
-        from jasa.accounts.permissions import can
-        from jasa.accounts.selectors import membership_for
-
-        if invoice.client.user_id == user.pk or can(membership_for(user, invoice.workspace), "payments.view"):
-            return invoice
-    raise Http404("No such invoice")
+    return invoice
 
 
-def _method_choices(invoice: Invoice) -> tuple[str, list[tuple[str, list[tuple[str, str]]]]]:
-    """The default gateway and its enabled methods, grouped by family for the page."""
+def _method_choices(invoice: Invoice, balance: Money) -> tuple[str, bool, list[tuple[str, list[tuple[str, str, Money]]]]]:
+    """The default gateway, whether its account passes fees on, and its enabled methods grouped by family for
+    the page, each with the surcharge the client would pay on ``balance`` (what payment_start will charge)."""
     from jasa.sandbox.methods import grouped  # the method names and groups of every gateway's pages
 
     gateway, offered = offered_methods(invoice.workspace)
-    return gateway, grouped(offered)
+    account = account_for(invoice.workspace, gateway)
+    passed_on = account is not None and account.fee_bearer == FeeBearer.PASS_ON
+    groups = [(title, [(value, label, fees.surcharge(invoice.workspace, account, value, balance))
+                       for value, label in options]) for title, options in grouped(offered)]
+    return gateway, passed_on, groups
 
 
 def _invoice_context(invoice: Invoice) -> dict:
@@ -87,16 +87,13 @@ def _invoice_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice,
         "workspace": invoice.workspace,
-        "lines": [{"description": li.description, "quantity": li.quantity, "unit": li.unit.format(lang),
-                   "amount": li.amount.format(lang), "kind": li.kind} for li in InvoiceLine.objects.filter(invoice=invoice).order_by("position")],
-        "subtotal": invoice.subtotal.format(lang),
-        "tax": invoice.tax.format(lang) if invoice.tax_amount else "",
-        "total": invoice.total.format(lang),
-        "paid": amounts["paid"].format(lang),
+        "totals": documents.invoice_totals(invoice, lang),
+        "amounts": amounts,
         "balance": amounts["balance"].format(lang),
         "has_balance": amounts["balance"].amount > 0,
         "refund_policy": invoice.workspace.text("refund_policy", lang),
         "receipts": [(r, receipt_urls(r)) for r in Receipt.objects.filter(invoice=invoice).order_by("issued_at")],
+        "invoice_links": invoice_document_urls(invoice),
     }
 
 
@@ -107,15 +104,22 @@ def pay(request, invoice_id):
     if request.method == "POST":
         return _start(request, invoice, token)
     context = _invoice_context(invoice)
-    gateway, groups = _method_choices(invoice)
+    gateway, fees_passed_on, groups = _method_choices(invoice, context["amounts"]["balance"])
     open_payments = PaymentIntent.objects.filter(invoice=invoice, status__in=PENDING_STATUSES).order_by("-created_at")
-    context.update(groups=groups, gateway=gateway, token=token, attempt=uuid.uuid4().hex,
-                   can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"],
+    context.update(groups=groups, gateway=gateway, gateway_label=gateway_class(gateway).label,
+                   test_mode=_test_mode(invoice.workspace, gateway), fees_passed_on=fees_passed_on, token=token,
+                   attempt=uuid.uuid4().hex, can_pay=invoice.status == InvoiceStatus.OPEN and context["has_balance"],
                    open_payments=[(p, _status_path(invoice, p, token)) for p in open_payments[:5]])
-    if can_save_card(gateway, [value for _title, options in groups for value, _label in options]):
+    if can_save_card(gateway, [value for _title, options in groups for value, _label, _fee in options]):
         no_show = no_show_balance(invoice)
         context.update(offer_save_card=True, no_show_balance=no_show.format(get_language() or "id") if no_show else "")
     return render(request, "payments/client/pay.html", context)
+
+
+def _test_mode(workspace, gateway: str) -> bool:
+    """Payments here move no real money: the built-in sandbox, or a gateway account in its test mode."""
+    account = account_for(workspace, gateway)
+    return gateway == SANDBOX or (account is not None and account.sandbox)
 
 
 def _start(request, invoice: Invoice, token: str):

@@ -127,6 +127,8 @@ def invoice_edit(request, invoice_id):
 @workspace_member(CAPABILITY)
 def invoice_detail(request, invoice_id):
     from jasa.notifications.models import OutboxMessage
+    from jasa.payments.documents import invoice_totals
+    from jasa.payments.invoice_document import invoice_document_urls
     from jasa.payments.receipts import receipt_urls
     from jasa.payments.views_client import pay_url
 
@@ -134,7 +136,8 @@ def invoice_detail(request, invoice_id):
     status = invoice.status
     return render(request, "payments/staff/invoices/detail.html", {
         "invoice": invoice,
-        "lines": list(invoice.lines.all()),
+        "totals": invoice_totals(invoice, get_language() or "id"),
+        "document_links": invoice_document_urls(invoice) if status != InvoiceStatus.DRAFT else None,
         "amounts": services.invoice_amounts(invoice),
         "overdue": selectors.is_overdue(invoice),
         "payments": list(selectors.payments(request.workspace, invoice=invoice)),

@@ -1,4 +1,4 @@
-"""Public endpoints of the payment core: gateway webhooks and signed receipt links."""
+"""Public endpoints of the payment core: gateway webhooks and the signed links of receipts and invoices."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from jasa.payments.gateways.base import WebhookRejected
-from jasa.payments.models import Receipt
+from jasa.payments.invoice_document import (
+    invoice_document_context,
+    invoice_document_urls,
+    invoice_pdf,
+    pdf_filename,
+)
+from jasa.payments.invoice_document import token_ok as invoice_token_ok
+from jasa.payments.models import Invoice, InvoiceStatus, Receipt
 from jasa.payments.receipts import receipt_context, receipt_pdf, token_ok
 from jasa.payments.services import webhook_receive
 
@@ -39,40 +46,77 @@ def webhook(request, gateway: str, account=None):
     return JsonResponse({"ok": True, "duplicate": received.duplicate}, status=200)
 
 
+def may_open(request, *, token_ok: bool, workspace, client) -> bool:
+    """A client's document or page opens with its signed token, for the client signed in, and for the
+    business's staff who may see payments; for anyone else it does not exist (404, never 403)."""
+    if token_ok:
+        return True
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from jasa.accounts.permissions import can
+    from jasa.accounts.selectors import membership_for
+
+    return client.user_id == user.pk or can(membership_for(user, workspace), "payments.view")
+
+
 def _receipt_for(request, receipt_id) -> Receipt:
     receipt = get_object_or_404(Receipt.objects.select_related("invoice__client", "workspace", "payment"),
                                 pk=receipt_id)
-    if token_ok(str(receipt.pk), request.GET.get("t", "")):
-        return receipt
-    user = request.user
-    if getattr(user, "is_authenticated", False):
-        from jasa.accounts.permissions import can
-        from jasa.accounts.selectors import membership_for
-
-        if receipt.invoice.client.user_id == user.pk or can(membership_for(user, receipt.workspace), "payments.view"):
-            return receipt
-    raise Http404("No such receipt")
+    if not may_open(request, token_ok=token_ok(str(receipt.pk), request.GET.get("t", "")),
+                    workspace=receipt.workspace, client=receipt.invoice.client):
+        raise Http404("No such receipt")
+    return receipt
 
 
-def _language(request, receipt: Receipt) -> str:
-    lang = request.GET.get("lang") or receipt.invoice.client.language or "id"
+def _language(request, default: str) -> str:
+    lang = request.GET.get("lang") or default or "id"
     return lang if lang in ("id", "en") else "id"
 
 
 def receipt_view(request, receipt_id):
     receipt = _receipt_for(request, receipt_id)
-    language = _language(request, receipt)
+    language = _language(request, receipt.invoice.client.language)
     with translation.override(language):
         ctx = receipt_context(receipt, language)
         ctx["pdf_url"] = request.get_full_path().replace(f"/receipts/{receipt.pk}/", f"/receipts/{receipt.pk}/pdf/", 1)
+        ctx["invoice_links"] = invoice_document_urls(receipt.invoice)
         return render(request, "payments/receipt.html", ctx)
 
 
 def receipt_pdf_view(request, receipt_id):
     receipt = _receipt_for(request, receipt_id)
-    language = _language(request, receipt)
-    response = HttpResponse(receipt_pdf(receipt, language), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{receipt.number.replace("/", "-")}.pdf"'
+    language = _language(request, receipt.invoice.client.language)
+    return _pdf(receipt_pdf(receipt, language), f"{receipt.number.replace('/', '-')}.pdf")
+
+
+def _invoice_for(request, invoice_id) -> Invoice:
+    """An issued invoice (a draft has no number and is no document yet)."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client", "workspace").exclude(
+        status=InvoiceStatus.DRAFT), pk=invoice_id)
+    if not may_open(request, token_ok=invoice_token_ok(invoice.pk, request.GET.get("t", "")),
+                    workspace=invoice.workspace, client=invoice.client):
+        raise Http404("No such invoice")
+    return invoice
+
+
+def invoice_document_view(request, invoice_id):
+    invoice = _invoice_for(request, invoice_id)
+    language = _language(request, invoice.language)
+    with translation.override(language):
+        ctx = invoice_document_context(invoice, language)
+        ctx["pdf_url"] = invoice_document_urls(invoice)["pdf_path"] + f"&lang={language}"
+        return render(request, "payments/invoice.html", ctx)
+
+
+def invoice_pdf_view(request, invoice_id):
+    invoice = _invoice_for(request, invoice_id)
+    return _pdf(invoice_pdf(invoice, _language(request, invoice.language)), pdf_filename(invoice))
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
