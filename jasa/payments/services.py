@@ -397,12 +397,16 @@ def payment_start(
 
 def payment_charge_saved(*, invoice: Invoice, saved_method: SavedPaymentMethod, idempotency_key: str) -> PaymentIntent:
     """Charge a saved method off-session (renewals). Same key -> same payment, one charge."""
-    if not saved_method.is_active:
+    # The stored row, not the caller's copy: a method the client removed since it was read is never charged.
+    current = SavedPaymentMethod.objects.filter(pk=saved_method.pk).first()
+    if current is None or not current.is_active:
         raise ValidationError("That saved payment method was removed.", field="saved_method")
-    if saved_method.workspace_id != invoice.workspace_id or saved_method.client_id != invoice.client_id:
+    saved_method = current
+    if saved_method.workspace_id != invoice.workspace_id:
+        raise ValidationError("That saved payment method belongs to another business.", field="saved_method")
+    if saved_method.client_id != invoice.client_id:
         raise ValidationError("That saved payment method belongs to another client.", field="saved_method")
-    caps = gateway_class(saved_method.gateway).methods.get(Method(saved_method.method))
-    if caps is None or not caps.off_session:
+    if not _charges_off_session(saved_method.gateway, saved_method.method):
         raise ValidationError(f"{saved_method.gateway} cannot charge {saved_method.method} off-session.",
                               field="saved_method")
     payment = _payment_create(
@@ -410,6 +414,14 @@ def payment_charge_saved(*, invoice: Invoice, saved_method: SavedPaymentMethod, 
         method=saved_method.method, amount=None, return_url="", save_method=False, saved_method=saved_method,
     )
     return _submit_if_needed(payment)
+
+
+def _charges_off_session(gateway: str, method: str) -> bool:
+    try:
+        caps = gateway_class(gateway).methods.get(Method(method))
+    except (LookupError, ValueError):  # a gateway or method this jasa does not know (any more)
+        return False
+    return caps is not None and caps.off_session
 
 
 def _submit_if_needed(payment: PaymentIntent) -> PaymentIntent:
@@ -614,7 +626,10 @@ def _apply(payment_id, result: GatewayPayment, *, origin: str) -> PaymentIntent:
             payment.next_action = dataclasses.asdict(result.next_action)
             if result.next_action.kind == "redirect" and result.next_action.url:
                 payment.checkout_url = result.next_action.url
-        if result.failure_code or result.failure_message:
+        if result.status in PAID_STATUSES and payment.status in (*PENDING_STATUSES, *PAID_STATUSES):
+            # paid: a step on the way (3-D Secure asked for, a first card declined on the page) is no failure
+            payment.failure_code = payment.failure_message = ""
+        elif result.failure_code or result.failure_message:
             payment.failure_code = result.failure_code[:100]
             payment.failure_message = result.failure_message[:500]
         ref = payment.gateway_reference or payment.reference
