@@ -281,13 +281,28 @@ def test_default_gateway_is_sandbox_without_accounts(workspace):
     assert default_gateway_name(workspace) == "sandbox"
 
 
-def test_credentials_are_encrypted(ws):
+def test_credentials_are_encrypted(ws, settings):
+    import base64
+
+    from jasa.core.audit import for_object
     from jasa.payments.models import GatewayAccount
 
+    secret = "sk_live_51Hjasa-very-secret-key"
+    gateway_account_save(workspace=ws, gateway="testpay", credentials={"key": secret}, is_default=True)
+    stored = GatewayAccount.objects.filter(workspace=ws, gateway="testpay").values_list(
+        "credentials_encrypted", flat=True).get()  # the column as the database holds it
+    assert secret not in stored and "key" not in stored and "sk_live" not in stored
+    assert secret.encode() not in base64.urlsafe_b64decode(stored)  # not merely base64 of the plain text
+    assert base64.urlsafe_b64decode(stored)[0] == 0x80  # a Fernet token: its version byte
     account = GatewayAccount.objects.get(workspace=ws, gateway="testpay")
-    assert "k" not in account.credentials_encrypted.replace("gAAAA", "")[:0]  # noqa: PLC1901
-    assert '"key"' not in account.credentials_encrypted
-    assert account.credentials == {"key": "k"}
+    assert account.credentials == {"key": secret}
+    assert all(secret not in repr((e.before, e.after)) for e in for_object(account))  # nor in the audit log
+    gateway_account_save(workspace=ws, gateway="testpay", credentials={"key": secret}, is_default=True)
+    again = GatewayAccount.objects.get(pk=account.pk)
+    assert again.credentials_encrypted != stored and again.credentials == {"key": secret}  # a fresh IV each time
+    settings.JASA_ENCRYPTION_KEY = "another instance's key"
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        GatewayAccount.objects.get(pk=account.pk).credentials  # noqa: B018 - a property that decrypts
 
 
 def test_sync_gateway_down_is_503_error_and_changes_nothing(ws, invoice_factory, fakegw):
