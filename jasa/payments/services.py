@@ -502,7 +502,16 @@ def _request_for(payment: PaymentIntent) -> PaymentRequest:
         save_method=payment.save_method,
         metadata={"workspace": str(payment.workspace_id), "invoice": str(invoice.pk),
                   "invoice_number": invoice.number or ""},
+        allowed_methods=_enabled_methods(payment),
     )
+
+
+def _enabled_methods(payment: PaymentIntent) -> tuple[Method, ...]:
+    """The methods the business enabled for the payment's gateway (empty: all), so that a hosted page where
+    the client picks lists only those; the checks in _payment_create cover a method chosen in jasa."""
+    account = account_for(payment.workspace, payment.gateway)
+    enabled = account.enabled_methods if account is not None else []
+    return tuple(Method(m) for m in enabled if m in Method._value2member_map_)
 
 
 def _submit(payment: PaymentIntent) -> PaymentIntent:
@@ -666,6 +675,7 @@ def _move(payment: PaymentIntent, new: str, events: _Events, *, ref: str,
         if result is not None and result.saved_method is not None and payment.save_method:
             _save_method(payment, result)
         _after_capture(payment, events)
+        _warn_if_method_not_enabled(payment, result)
     elif new in (Status.FAILED, Status.CANCELED, Status.EXPIRED):
         entry(LedgerKind.FAILED, ref, Money.zero(payment.currency))
         events.add(signals.payment_failed, payment=payment)
@@ -675,6 +685,22 @@ def _move(payment: PaymentIntent, new: str, events: _Events, *, ref: str,
             entry(LedgerKind.CHARGEBACK, ref, net)
     audit.record(payment, f"payment.{new}", before={"status": old}, after={"status": new})
     events.add(signals.payment_status_changed, payment=payment, old=old, new=new)
+
+
+def _warn_if_method_not_enabled(payment: PaymentIntent, result: GatewayPayment | None) -> None:
+    """The gateway collected the money by a method the business has not enabled (its hosted page offered it
+    anyway, or the settings changed while the client paid). The money is kept: it was paid, and the receipt
+    stands. Staff see the warning in the payment's timeline (the audit trail) and the log."""
+    used = result.method.value if result is not None and result.method is not None else payment.method
+    enabled = [m.value for m in _enabled_methods(payment)]
+    if not used or not enabled or used in enabled:
+        return
+    log.warning("payment %s was paid by %s, which %s is not enabled for (enabled: %s)",
+                payment.pk, used, payment.gateway, ", ".join(enabled))
+    audit.record(payment, "payment.method_not_enabled", after={
+        "method": used, "enabled": enabled,
+        "warning": f"Paid by {used}, which is not enabled for {payment.gateway}; the money was collected and is kept.",
+    })
 
 
 def _ledger_factory(payment: PaymentIntent) -> Callable[[str, str, Money], bool]:

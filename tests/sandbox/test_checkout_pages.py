@@ -40,7 +40,7 @@ def test_page_is_bilingual(client, checkout):
 
 
 def test_allowed_methods_limit_the_list(client, gateway, make_request):
-    request = make_request(metadata={"methods": "card,qris"})
+    request = make_request(allowed_methods=(Method.CARD, Method.QRIS))
     gateway.create_checkout(request)
     payment = SandboxPayment.objects.get(reference=request.reference)
     page = client.get(_url("checkout", payment)).content.decode()

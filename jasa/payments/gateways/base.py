@@ -86,6 +86,9 @@ class PaymentRequest:
     expires_in_seconds: int | None = None
     save_method: bool = False
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The methods the business enabled for this gateway (empty: all it offers). Only a hosted page with
+    # ``method=None`` needs them, so that it lists no method the business switched off; see hosted_codes.
+    allowed_methods: tuple[Method, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +225,22 @@ class ForgetsSavedMethods(Protocol):
 def forgets_saved_methods(adapter: object) -> TypeGuard[ForgetsSavedMethods]:
     """True when the adapter (class or instance) implements ForgetsSavedMethods."""
     return callable(getattr(adapter, "forget_saved_method", None))
+
+
+def hosted_codes(request: PaymentRequest, codes: Mapping[Method, str], gateway: str) -> list[str] | None:
+    """The gateway's codes for the methods its hosted page may list: the one ``request.method``, else the
+    allowed methods it has a code for (in order, once each), else None (no limit: every method).
+
+    Raises GatewayDeclined when the request names no method this gateway has a code for, rather than
+    opening a page that offers methods the business did not enable."""
+    wanted = (request.method,) if request.method is not None else request.allowed_methods
+    if not wanted:
+        return None
+    found = list(dict.fromkeys(codes[m] for m in wanted if m in codes))
+    if not found:
+        names = ", ".join(str(m) for m in wanted)
+        raise GatewayDeclined(f"{gateway} offers none of these methods on its page: {names}", code="unsupported_method")
+    return found
 
 
 DEFAULT_TIMEOUT_SECONDS = 15

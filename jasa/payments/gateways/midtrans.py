@@ -43,6 +43,7 @@ from jasa.payments.gateways.base import (
     Status,
     WebhookEvent,
     WebhookRejected,
+    hosted_codes,
     register,
     request_timeout,
 )
@@ -77,7 +78,8 @@ def map_status(transaction_status: str, fraud_status: str = "") -> Status:
 # jasa method -> Core API charge body fragment (besides transaction_details).
 _VA_BANKS = {Method.VA_BCA: "bca", Method.VA_BNI: "bni", Method.VA_BRI: "bri", Method.VA_PERMATA: "permata"}
 _STORES = {Method.INDOMARET: "indomaret", Method.ALFAMART: "alfamart"}
-# Snap's enabled_payments codes for a hosted page limited to one method.
+# Snap's enabled_payments codes (docs.midtrans.com/reference: each Snap payment channel's page), for a
+# hosted page limited to the one method asked for or to the methods the business enabled.
 _SNAP_CODES = {
     Method.CARD: "credit_card",
     **{m: f"{bank}_va" for m, bank in _VA_BANKS.items()},
@@ -173,8 +175,9 @@ class MidtransGateway:
             # Snap's token storage offers "save card" only with a user_id; Midtrans asks for one not easily
             # linked to the customer, so a keyed hash of their email (the same client gets the same id).
             body["user_id"] = _snap_user_id(self.server_key, request.customer_email)
-        if request.method is not None:
-            body["enabled_payments"] = [_SNAP_CODES[self._supported(request.method)]]
+        enabled = hosted_codes(request, _SNAP_CODES, self.label)
+        if enabled is not None:  # without it Snap lists every method the merchant account has
+            body["enabled_payments"] = enabled
         if request.return_url:
             body["callbacks"] = {"finish": request.return_url}
         if request.expires_in_seconds:

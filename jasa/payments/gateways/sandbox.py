@@ -98,7 +98,6 @@ class SandboxGateway:
 
     # --- requests -------------------------------------------------------------------------
     def _data(self, request: PaymentRequest) -> dict[str, Any]:
-        allowed = [m.strip() for m in str(request.metadata.get("methods", "")).split(",") if m.strip()]
         return {
             "reference": request.reference,
             "gross_amount": request.amount.amount,
@@ -113,7 +112,7 @@ class SandboxGateway:
             "expires_in_seconds": request.expires_in_seconds,
             "save_method": request.save_method,
             "metadata": dict(request.metadata),
-            "allowed_methods": allowed,
+            "allowed_methods": [m.value for m in request.allowed_methods],
             "livemode": not self.sandbox,
         }
 

@@ -42,6 +42,7 @@ from jasa.payments.gateways.base import (
     Status,
     WebhookEvent,
     WebhookRejected,
+    hosted_codes,
     register,
     request_timeout,
 )
@@ -70,6 +71,8 @@ SESSION_STATUS: dict[tuple[str, str], Status] = {  # (status, payment_status)
     ("complete", "no_payment_required"): Status.SUCCEEDED,
     ("expired", "unpaid"): Status.EXPIRED,
 }
+# Checkout Session payment_method_types for jasa's methods: cards only (see StripeGateway.methods).
+CHECKOUT_TYPES: dict[Method, str] = {Method.CARD: "card"}
 REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
                  "failed": "failed", "canceled": "failed"}
 
@@ -120,8 +123,7 @@ class StripeGateway:
 
     # --- creating payments ---------------------------------------------------------
     def create_checkout(self, request: PaymentRequest) -> GatewayPayment:
-        if request.method not in (None, Method.CARD):
-            raise GatewayDeclined(f"Stripe does not offer {request.method} here", code="unsupported_method")
+        types = hosted_codes(request, CHECKOUT_TYPES, self.label) or list(CHECKOUT_TYPES.values())
         if not request.return_url:
             raise GatewayDeclined("Stripe Checkout needs a return URL", code="return_url")
         metadata = {**request.metadata, REFERENCE_KEY: request.reference}
@@ -134,7 +136,7 @@ class StripeGateway:
                 "unit_amount": to_stripe(request.amount),
                 "product_data": {"name": request.description or request.reference},
             }}],
-            "payment_method_types": ["card"],
+            "payment_method_types": types,
             "success_url": request.return_url,
             "cancel_url": request.return_url,
             "metadata": metadata,

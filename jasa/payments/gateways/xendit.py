@@ -42,6 +42,7 @@ from jasa.payments.gateways.base import (
     Status,
     WebhookEvent,
     WebhookRejected,
+    hosted_codes,
     register,
     request_timeout,
 )
@@ -84,6 +85,8 @@ _CHANNELS: dict[Method, tuple[str, str, str]] = {
     Method.INDOMARET: ("OVER_THE_COUNTER", "over_the_counter", "INDOMARET"),
     Method.ALFAMART: ("OVER_THE_COUNTER", "over_the_counter", "ALFAMART"),
 }
+# Invoice payment_methods codes (the channel codes above, and CREDIT_CARD), for an invoice limited to the
+# one method asked for or to the methods the business enabled.
 _INVOICE_CODES = {**{m: c for m, (_, _, c) in _CHANNELS.items()}, Method.CARD: "CREDIT_CARD"}
 _BY_CHANNEL = {c: m for m, c in _INVOICE_CODES.items()}
 
@@ -125,6 +128,7 @@ class XenditGateway:
     # --- creating payments ---------------------------------------------------------
     def create_checkout(self, request: PaymentRequest) -> GatewayPayment:
         _check_currency(request.amount)
+        allowed = hosted_codes(request, _INVOICE_CODES, self.label)
         existing = self._find_invoice(request.reference)
         if existing is not None:  # a retried create: the invoice is already there, never make a second
             return self._invoice_payment(existing)
@@ -140,8 +144,8 @@ class XenditGateway:
         }
         if request.customer_email:
             body["payer_email"] = request.customer_email
-        if request.method is not None:
-            body["payment_methods"] = [_INVOICE_CODES[self._supported(request.method)]]
+        if allowed is not None:  # without it the invoice lists every method the Xendit account has
+            body["payment_methods"] = allowed
         if request.return_url:
             body["success_redirect_url"] = body["failure_redirect_url"] = request.return_url
         if request.expires_in_seconds:

@@ -54,6 +54,44 @@ def test_snap_checkout_for_one_method_limits_enabled_payments(midtrans, fake_mid
     assert body["expiry"] == {"unit": "minute", "duration": 60}
 
 
+# Snap's enabled_payments code per jasa method, from each payment channel's page of the Snap reference
+# (https://docs.midtrans.com/reference/ : Card Payment, BCA/BNI/BRI/Permata Virtual Account, Mandiri Bill Payment,
+# Other QRIS, GoPay, ShopeePay, Indomaret, Alfamart - each page's "enabled_payments ... Value:").
+SNAP_DOCUMENTED = {
+    Method.CARD: "credit_card", Method.VA_BCA: "bca_va", Method.VA_BNI: "bni_va", Method.VA_BRI: "bri_va",
+    Method.VA_PERMATA: "permata_va", Method.VA_MANDIRI: "echannel", Method.QRIS: "other_qris",
+    Method.GOPAY: "gopay", Method.SHOPEEPAY: "shopeepay", Method.INDOMARET: "indomaret", Method.ALFAMART: "alfamart",
+}
+
+
+def test_every_method_has_its_documented_snap_code():
+    assert set(SNAP_DOCUMENTED) == set(MidtransGateway.methods)
+
+
+@pytest.mark.parametrize(("method", "code"), SNAP_DOCUMENTED.items())
+def test_snap_page_limited_to_one_allowed_method(midtrans, fake_midtrans, make_request, method, code):
+    midtrans.create_checkout(make_request(allowed_methods=(method,)))
+    assert fake_midtrans.last("POST", "/snap").json()["enabled_payments"] == [code]
+
+
+def test_snap_page_lists_exactly_the_allowed_methods(midtrans, fake_midtrans, make_request):
+    midtrans.create_checkout(make_request(allowed_methods=(Method.VA_MANDIRI, Method.QRIS, Method.CARD)))
+    assert fake_midtrans.last("POST", "/snap").json()["enabled_payments"] == ["echannel", "other_qris", "credit_card"]
+    # Nothing enabled in particular: Snap shows every method of the merchant account.
+    midtrans.create_checkout(make_request())
+    assert "enabled_payments" not in fake_midtrans.last("POST", "/snap").json()
+    # A method the client chose in jasa wins over the list (the core has checked it is enabled).
+    midtrans.create_checkout(make_request(Method.GOPAY, allowed_methods=(Method.GOPAY, Method.QRIS)))
+    assert fake_midtrans.last("POST", "/snap").json()["enabled_payments"] == ["gopay"]
+
+
+def test_snap_page_with_no_method_midtrans_offers_is_refused(midtrans, fake_midtrans, make_request):
+    with pytest.raises(GatewayDeclined) as exc:
+        midtrans.create_checkout(make_request(allowed_methods=(Method.OVO, Method.DANA)))
+    assert exc.value.code == "unsupported_method"
+    assert not fake_midtrans.calls("POST", "/snap")  # never a page that lists what the business switched off
+
+
 @pytest.mark.parametrize(
     ("method", "kind", "check"),
     [

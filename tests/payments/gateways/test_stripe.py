@@ -17,7 +17,7 @@ from jasa.payments.gateways.base import (
     WebhookRejected,
     gateway_class,
 )
-from jasa.payments.gateways.stripe import INTENT_STATUS, StripeGateway, from_stripe, sign, to_stripe
+from jasa.payments.gateways.stripe import CHECKOUT_TYPES, INTENT_STATUS, StripeGateway, from_stripe, sign, to_stripe
 
 
 def test_registered_card_only():
@@ -61,6 +61,28 @@ def test_checkout_session_in_hundredths_with_reference_and_idempotency(stripe_gw
     assert "payment_intent_data[setup_future_usage]" not in form
     assert sent.headers["idempotency-key"] == f"checkout-{request.reference}"
     assert sent.headers["authorization"] == "Bearer sk_test_jasa"
+
+
+def _method_types(fake_stripe) -> list[str]:
+    form = fake_stripe.last("POST", "/v1/checkout/sessions").form()
+    return [v[-1] for k, v in sorted(form.items()) if k.startswith("payment_method_types[")]
+
+
+def test_checkout_offers_exactly_the_allowed_methods(stripe_gw, fake_stripe, make_request):
+    # Checkout Session payment_method_types (https://docs.stripe.com/api/checkout/sessions/create):
+    # "card" is jasa's card; Stripe's other types are not methods jasa offers through Stripe.
+    assert CHECKOUT_TYPES == {Method.CARD: "card"} and set(CHECKOUT_TYPES) == set(StripeGateway.methods)
+    stripe_gw.create_checkout(make_request(allowed_methods=(Method.CARD,)))
+    assert _method_types(fake_stripe) == ["card"]
+    stripe_gw.create_checkout(make_request())  # nothing enabled in particular: still only what jasa maps
+    assert _method_types(fake_stripe) == ["card"]
+
+
+def test_checkout_with_no_method_stripe_offers_is_refused(stripe_gw, fake_stripe, make_request):
+    with pytest.raises(GatewayDeclined) as exc:
+        stripe_gw.create_checkout(make_request(allowed_methods=(Method.QRIS, Method.VA_BCA)))
+    assert exc.value.code == "unsupported_method"
+    assert not fake_stripe.requests
 
 
 def test_checkout_retry_returns_the_same_session(stripe_gw, fake_stripe, make_request):

@@ -44,6 +44,40 @@ def test_invoice_checkout(xendit, fake_xendit, make_request):
     assert sent.headers["authorization"] == "Basic " + base64.b64encode(b"xnd_development_jasa:").decode()
 
 
+# The invoice's payment_methods code per jasa method, as Xendit's Create Invoice reference lists them
+# (https://docs.xendit.co/apidocs/create-invoice : payment_methods, e.g. "CREDIT_CARD", "BCA", "BNI", "BRI",
+# "MANDIRI", "PERMATA", "QRIS", "OVO", "DANA", "SHOPEEPAY", "INDOMARET", "ALFAMART").
+INVOICE_DOCUMENTED = {
+    Method.CARD: "CREDIT_CARD", Method.VA_BCA: "BCA", Method.VA_BNI: "BNI", Method.VA_BRI: "BRI",
+    Method.VA_MANDIRI: "MANDIRI", Method.VA_PERMATA: "PERMATA", Method.QRIS: "QRIS", Method.OVO: "OVO",
+    Method.DANA: "DANA", Method.SHOPEEPAY: "SHOPEEPAY", Method.INDOMARET: "INDOMARET", Method.ALFAMART: "ALFAMART",
+}
+
+
+def test_every_method_has_its_documented_invoice_code():
+    assert set(INVOICE_DOCUMENTED) == set(XenditGateway.methods)
+
+
+@pytest.mark.parametrize(("method", "code"), INVOICE_DOCUMENTED.items())
+def test_invoice_limited_to_one_allowed_method(xendit, fake_xendit, make_request, method, code):
+    xendit.create_checkout(make_request(allowed_methods=(method,)))
+    assert fake_xendit.last("POST", "/v2/invoices").json()["payment_methods"] == [code]
+
+
+def test_invoice_lists_exactly_the_allowed_methods(xendit, fake_xendit, make_request):
+    xendit.create_checkout(make_request(allowed_methods=(Method.DANA, Method.VA_BRI, Method.CARD)))
+    assert fake_xendit.last("POST", "/v2/invoices").json()["payment_methods"] == ["DANA", "BRI", "CREDIT_CARD"]
+    xendit.create_checkout(make_request())  # nothing enabled in particular: every method of the account
+    assert "payment_methods" not in fake_xendit.last("POST", "/v2/invoices").json()
+
+
+def test_invoice_with_no_method_xendit_offers_is_refused(xendit, fake_xendit, make_request):
+    with pytest.raises(GatewayDeclined) as exc:
+        xendit.create_checkout(make_request(allowed_methods=(Method.GOPAY,)))
+    assert exc.value.code == "unsupported_method"
+    assert not fake_xendit.requests
+
+
 def test_retried_invoice_is_not_created_twice(xendit, fake_xendit, make_request):
     request = make_request()
     first = xendit.create_checkout(request)
