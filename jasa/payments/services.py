@@ -1173,14 +1173,14 @@ def payments_reconcile(limit: int = 500) -> dict[str, int]:
     )
     # Stamp the batch as asked before asking: a payment whose gateway does not answer goes to the back
     # of the line (and waits its method's expected time) instead of taking a place in every run.
-    PaymentIntent.objects.filter(pk__in=[pk for pk, _ in batch]).update(last_synced_at=now)
-    for pk, status in batch:
+    PaymentIntent.objects.filter(pk__in=[payment_id for payment_id, _ in batch]).update(last_synced_at=now)
+    for payment_id, status in batch:
         counts["checked"] += 1
         try:
-            after = payment_sync(pk)
+            after = payment_sync(payment_id)
         except (GatewayError, GatewayDeclined, JasaError) as exc:
             counts["errors"] += 1
-            log.warning("reconcile: payment %s: %s", pk, exc)
+            log.warning("reconcile: payment %s: %s", payment_id, exc)
             continue
         if after.status != status:
             counts["changed"] += 1
