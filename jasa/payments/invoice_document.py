@@ -89,7 +89,7 @@ def invoice_pdf(invoice: Invoice, language: str = "id") -> bytes:
     client = ctx["client"]
     amounts = ctx["amounts"]
     with translation.override(language):
-        after_total = [(_("Paid"), amounts["paid"])]
+        after_total = [(_("Amount paid"), amounts["paid"])]
         if amounts["refunded"]:
             after_total.append((_("Refunded"), amounts["refunded"]))
         after_total.append((_("Balance due"), amounts["balance"]))
