@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -645,6 +645,8 @@ def _apply(payment_id, result: GatewayPayment, *, origin: str) -> PaymentIntent:
         target = result.status
         if target in PAID_STATUSES and payment.status in PENDING_STATUSES:
             _move(payment, Status.SUCCEEDED, events, ref=ref, result=result)
+        if result.failed_refunds:
+            _fail_gateway_refunds(payment, result.failed_refunds)
         if target in (Status.REFUNDED, Status.PARTIALLY_REFUNDED) and result.refunded:
             _record_gateway_refunds(payment, result.refunded, events)
         elif target == Status.DISPUTED and can_transition(payment.status, Status.DISPUTED):
@@ -958,6 +960,18 @@ def _enqueue_refund_email(refund_id) -> None:
         refund_receipt_email(str(refund_id))
     except Exception:  # noqa: BLE001 - the refund is recorded; the email can be resent
         log.exception("could not enqueue the refund email for %s", refund_id)
+
+
+def _fail_gateway_refunds(payment: PaymentIntent, failed: Mapping[str, str]) -> None:
+    """The gateway reports refunds of ours (by refund key) as failed or canceled after answering them pending:
+    record that, apply nothing, and so free their amount for another refund. One already finished stays."""
+    for refund in payment.refunds.select_for_update().filter(
+        status=RefundStatus.PENDING, channel=RefundChannel.GATEWAY, refund_key__in=list(failed),
+    ):
+        refund.status = RefundStatus.FAILED
+        refund.failure_message = failed[refund.refund_key][:500]
+        refund.save(update_fields=["status", "failure_message", "updated_at"])
+        audit.record(refund, "refund.failed", after={"amount": refund.amount, "reason": refund.failure_message})
 
 
 def _refund_succeeded(payment: PaymentIntent, refund: Refund, events: _Events) -> None:

@@ -121,6 +121,9 @@ class GatewayPayment:
     failure_message: str = ""
     saved_method: SavedMethodToken | None = None
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # Refunds of this payment the gateway reports as failed or canceled, by jasa's refund key -> the gateway's
+    # reason: a refund it first answered "pending" can end that way (Xendit reports most refunds so).
+    failed_refunds: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -282,6 +282,18 @@ class StripeGateway:
         return self._call(self._v1.payment_intents.retrieve, intent_id,
                           {"expand": ["latest_charge", "payment_method"]})
 
+    def _refunds(self, intent_id: str, currency: str) -> tuple[Money | None, dict[str, str]]:
+        """The intent's refunds (up to 100, plenty for one payment): the total that *succeeded*, and those that
+        failed or were canceled by jasa's refund key -> Stripe's ``failure_reason``. Not the charge's
+        ``amount_refunded``: it counts a refund from its creation (Stripe debits the balance then and credits
+        it back if the refund fails), and the core must not finish a refund that may still fail."""
+        rows = self._call(self._v1.refunds.list, {"payment_intent": intent_id, "limit": 100}).get("data") or []
+        outcome = [(r, REFUND_STATUS.get(str(r.get("status")), "pending")) for r in rows]
+        total = sum(int(r["amount"]) for r, status in outcome if status == "succeeded")
+        failed = {str(r["metadata"]["refund_key"]): str(r.get("failure_reason") or r.get("status"))
+                  for r, status in outcome if status == "failed" and (r.get("metadata") or {}).get("refund_key")}
+        return (from_stripe(total, currency) if total else None), failed
+
     @staticmethod
     def _call(fn, *args, raise_card_errors: bool = False):  # type: ignore[no-untyped-def]
         try:
@@ -324,10 +336,8 @@ class StripeGateway:
             status = Status.FAILED
         amount = from_stripe(intent["amount"], intent["currency"])
         charge = intent.get("latest_charge")
-        refunded = None
+        refunded, failed = self._refunds(intent["id"], intent["currency"]) if status is Status.SUCCEEDED else (None, {})
         if charge and not isinstance(charge, str):
-            if charge.get("amount_refunded"):
-                refunded = from_stripe(charge["amount_refunded"], charge["currency"])
             if status is Status.SUCCEEDED and charge.get("disputed"):
                 status = Status.DISPUTED
             elif status is Status.SUCCEEDED and refunded:
@@ -349,6 +359,7 @@ class StripeGateway:
             failure_message=str((error or {}).get("message") or "") if error else "",
             saved_method=_saved_method(intent),
             raw=intent,
+            failed_refunds=failed,
         )
 
 

@@ -328,7 +328,7 @@ class XenditGateway:
         if status is None:
             raise GatewayError(f"Xendit sent an unknown invoice status {invoice.get('status')!r}")
         amount = Money(int(invoice["amount"]), invoice.get("currency", "IDR"))
-        refunded = self._refunded("invoice_id", invoice["id"], amount) if status is Status.SUCCEEDED else None
+        refunded, failed = self._refunds("invoice_id", invoice["id"], amount) if status is Status.SUCCEEDED else (None, {})
         return GatewayPayment(
             gateway_reference=str(invoice["id"]),
             status=_after_refunds(status, amount, refunded),
@@ -342,6 +342,7 @@ class XenditGateway:
             refunded=refunded,
             fee=Money(int(invoice["fees_paid_amount"]), amount.currency) if invoice.get("fees_paid_amount") else None,
             raw=dict(invoice),
+            failed_refunds=failed,
         )
 
     def _payment_request_payment(self, pr: Mapping[str, Any]) -> GatewayPayment:
@@ -352,7 +353,8 @@ class XenditGateway:
         pm = pr.get("payment_method") or {}
         detail = pm.get(str(pm.get("type", "")).lower()) or {}
         method = _BY_CHANNEL.get(str(detail.get("channel_code") or ""))
-        refunded = self._refunded("payment_request_id", pr["id"], amount) if status is Status.SUCCEEDED else None
+        refunded, failed = (self._refunds("payment_request_id", pr["id"], amount) if status is Status.SUCCEEDED
+                            else (None, {}))
         saved = None
         if pm.get("reusability") == "MULTIPLE_USE" and pm.get("id") and method is not None:
             saved = SavedMethodToken(token=pm["id"], method=method, brand=str(detail.get("channel_code") or ""),
@@ -370,12 +372,18 @@ class XenditGateway:
             if status is Status.FAILED else "",
             saved_method=saved,
             raw=dict(pr),
+            failed_refunds=failed,
         )
 
-    def _refunded(self, key: str, gateway_id: str, amount: Money) -> Money | None:
-        found = self._request("GET", "/refunds", query=[(key, gateway_id)])
-        total = sum(int(r["amount"]) for r in found.get("data") or [] if r.get("status") == "SUCCEEDED")
-        return Money(total, amount.currency) if total else None
+    def _refunds(self, key: str, gateway_id: str, amount: Money) -> tuple[Money | None, dict[str, str]]:
+        """The payment's refunds at Xendit: the total that succeeded (the client has it back), and those that
+        failed or were cancelled by jasa's refund key (``reference_id``) -> Xendit's failure code."""
+        rows = self._request("GET", "/refunds", query=[(key, gateway_id)]).get("data") or []
+        outcome = [(r, REFUND_STATUS.get(str(r.get("status")), "pending")) for r in rows]
+        total = sum(int(r["amount"]) for r, status in outcome if status == "succeeded")
+        failed = {str(r["reference_id"]): str(r.get("failure_code") or r.get("status"))
+                  for r, status in outcome if status == "failed" and r.get("reference_id")}
+        return (Money(total, amount.currency) if total else None), failed
 
 
 def _after_refunds(status: Status, amount: Money, refunded: Money | None) -> Status:

@@ -17,7 +17,16 @@ from jasa.payments.gateways.base import (
     WebhookRejected,
     gateway_class,
 )
-from jasa.payments.gateways.stripe import CHECKOUT_TYPES, INTENT_STATUS, StripeGateway, from_stripe, sign, to_stripe
+from jasa.payments.gateways.stripe import (
+    CHECKOUT_TYPES,
+    INTENT_STATUS,
+    REFUND_STATUS,
+    SESSION_STATUS,
+    StripeGateway,
+    from_stripe,
+    sign,
+    to_stripe,
+)
 
 
 def test_registered_card_only():
@@ -201,9 +210,39 @@ def test_intent_status_mapping(stripe_gw, fake_stripe, make_request, intent_stat
         assert payment.next_action.url == "https://hooks/3ds"
 
 
+# Stripe's API reference lists each object's statuses; the SDK types them as Literal[...] (no enum), checked
+# against these lists too, so that an SDK upgrade bringing a new status fails here rather than in production.
+# https://docs.stripe.com/api/payment_intents/object#payment_intent_object-status
+INTENT_DOCUMENTED = {"requires_payment_method", "requires_confirmation", "requires_action", "processing",
+                     "requires_capture", "canceled", "succeeded"}
+# https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-status and -payment_status
+SESSION_DOCUMENTED = {"open", "complete", "expired"}
+SESSION_PAYMENT_DOCUMENTED = {"paid", "unpaid", "no_payment_required"}
+# https://docs.stripe.com/api/refunds/object#refund_object-status
+REFUND_DOCUMENTED = {"pending", "requires_action", "succeeded", "failed", "canceled"}
+
+
+def _sdk_literal(cls, field: str) -> set[str]:
+    import typing
+
+    hint = cls.__annotations__[field]
+    return {v for arg in typing.get_args(hint) if typing.get_origin(arg) is typing.Literal for v in typing.get_args(arg)}
+
+
 def test_status_table_is_complete():
-    assert set(INTENT_STATUS) == {"requires_payment_method", "requires_confirmation", "requires_action",
-                                  "processing", "requires_capture", "canceled", "succeeded"}
+    import stripe
+
+    assert set(INTENT_STATUS) == INTENT_DOCUMENTED == _sdk_literal(stripe.PaymentIntent, "status")
+    assert SESSION_DOCUMENTED == _sdk_literal(stripe.checkout.Session, "status")
+    assert SESSION_PAYMENT_DOCUMENTED == _sdk_literal(stripe.checkout.Session, "payment_status")
+    # Every session state jasa reads without its PaymentIntent is a documented pair; an open or expired
+    # session is never paid, so the pairs below are all the ones that decide a payment.
+    assert {s for s, _ in SESSION_STATUS} == SESSION_DOCUMENTED
+    assert {p for _, p in SESSION_STATUS} <= SESSION_PAYMENT_DOCUMENTED
+
+
+def test_refund_table_is_complete():
+    assert set(REFUND_STATUS) == REFUND_DOCUMENTED  # the SDK types Refund.status as a plain str
 
 
 def test_disputed_charge(stripe_gw, fake_stripe, make_request):
@@ -229,6 +268,44 @@ def test_refund_partial_then_full(stripe_gw, fake_stripe, make_request):
     assert status.status is Status.PARTIALLY_REFUNDED and status.refunded == Money(30_000)
     stripe_gw.refund(request.reference, Money(70_000), refund_key="rf-2", reason="sisa", gateway_reference=pid)
     assert stripe_gw.get_status(request.reference, gateway_reference=pid).status is Status.REFUNDED
+
+
+@pytest.mark.parametrize(("stripe_status", "expected"), sorted(REFUND_STATUS.items()))
+def test_refund_status_mapping(stripe_gw, fake_stripe, make_request, stripe_status, expected):
+    request = make_request(Method.CARD, amount=100_000)
+    pid = stripe_gw.charge_saved(request, "cus_1/pm_card_visa").gateway_reference
+    fake_stripe.refund_outcome = stripe_status
+    result = stripe_gw.refund(request.reference, Money(30_000), refund_key="rf-1", reason="x", gateway_reference=pid)
+    assert result.status == expected
+    assert result.failure_message == ("unknown" if stripe_status == "failed" else "")
+
+
+def test_pending_refund_counts_once_it_succeeded(stripe_gw, fake_stripe, make_request):
+    request = make_request(Method.CARD, amount=100_000)
+    pid = stripe_gw.charge_saved(request, "cus_1/pm_card_visa").gateway_reference
+    fake_stripe.refund_outcome = "pending"
+    pending = stripe_gw.refund(request.reference, Money(30_000), refund_key="rf-1", reason="x", gateway_reference=pid)
+    assert pending.status == "pending"
+    # The charge already shows the amount as refunded, but the client does not have it yet.
+    assert fake_stripe.charges[fake_stripe.intents[pid]["latest_charge"]]["amount_refunded"] == 3_000_000
+    still = stripe_gw.get_status(request.reference, gateway_reference=pid)
+    assert still.status is Status.SUCCEEDED and still.refunded is None
+    assert fake_stripe.last("GET", "/v1/refunds").query["payment_intent"] == [pid]
+    fake_stripe.settle_refund(pending.gateway_reference, "succeeded")
+    after = stripe_gw.get_status(request.reference, gateway_reference=pid)
+    assert after.status is Status.PARTIALLY_REFUNDED and after.refunded == Money(30_000)
+
+
+@pytest.mark.parametrize("outcome", ["failed", "canceled"])
+def test_failed_refund_never_counts(stripe_gw, fake_stripe, make_request, outcome):
+    request = make_request(Method.CARD, amount=100_000)
+    pid = stripe_gw.charge_saved(request, "cus_1/pm_card_visa").gateway_reference
+    fake_stripe.refund_outcome = "requires_action" if outcome == "canceled" else "pending"
+    pending = stripe_gw.refund(request.reference, Money(100_000), refund_key="rf-1", reason="x", gateway_reference=pid)
+    fake_stripe.settle_refund(pending.gateway_reference, outcome)
+    after = stripe_gw.get_status(request.reference, gateway_reference=pid)
+    assert after.status is Status.SUCCEEDED and after.refunded is None
+    assert after.failed_refunds == {"rf-1": "unknown" if outcome == "failed" else "canceled"}
 
 
 def test_refund_beyond_the_charge_is_refused(stripe_gw, make_request):
@@ -257,8 +334,32 @@ def test_5xx_is_gateway_error(stripe_gw, fake_stripe, make_request, status):
 
 def test_timeout_is_gateway_error(stripe_gw, fake_stripe, make_request):
     fake_stripe.delay_next(2.5)
-    with pytest.raises(GatewayError):
+    with pytest.raises(GatewayError) as exc:
         stripe_gw.create_checkout(make_request())
+    assert exc.value.retryable
+
+
+def test_timeout_on_status_refund_and_renewal_is_gateway_error(stripe_gw, fake_stripe, make_request):
+    request = make_request(Method.CARD)
+    pid = stripe_gw.charge_saved(request, "cus_1/pm_card_visa").gateway_reference
+    for call in (lambda: stripe_gw.get_status(request.reference, gateway_reference=pid),
+                 lambda: stripe_gw.refund(request.reference, Money(1_000), refund_key="rf", reason="x",
+                                          gateway_reference=pid),
+                 lambda: stripe_gw.charge_saved(make_request(Method.CARD), "cus_1/pm_card_visa")):
+        fake_stripe.delay_next(2.5)
+        with pytest.raises(GatewayError):
+            call()
+
+
+def test_unreachable_is_gateway_error(make_request):
+    gw = StripeGateway({"secret_key": "sk_test_x", "api_base": "http://127.0.0.1:9", "timeout": "1"})
+    with pytest.raises(GatewayError) as exc:
+        gw.get_status("x", gateway_reference="pi_missing")
+    assert exc.value.retryable
+    with pytest.raises(GatewayError):
+        gw.create_checkout(make_request())
+    with pytest.raises(GatewayError):
+        gw.test_connection()
 
 
 def test_bad_key_is_declined_and_test_connection(stripe_gw, fake_stripe):

@@ -7,6 +7,12 @@ null once detached: a detached method cannot be charged again), and errors as
 ``{"error": {"type", "code", "decline_code", "message", "payment_intent"}}``. Stripe's test payment
 methods steer off-session charges: ``pm_card_visa`` succeeds, ``pm_card_chargeDeclinedInsufficientFunds``
 and ``pm_card_chargeDeclinedExpiredCard`` decline, ``pm_card_authenticationRequired`` needs the client.
+
+Refunds are created with the status in ``refund_outcome`` (``succeeded`` unless a test sets ``pending``,
+``requires_action``, ``failed`` or ``canceled``) and listed by ``GET /v1/refunds?payment_intent=``; a test
+finishes one with ``settle_refund``. The charge's ``amount_refunded`` counts a refund from its creation (Stripe
+debits the balance then; a failed refund's ``failure_balance_transaction`` gives it back), so it is no proof
+that the money reached the client: only a ``succeeded`` refund is.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ class FakeStripe(FakeGateway):
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.attached: dict[str, str | None] = {}  # payment method -> its customer (None: detached)
+        self.refund_outcome = "succeeded"  # the status new refunds get
         self.route("POST", r"/v1/checkout/sessions", self.idempotent(self.create_session))
         self.route("GET", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)", self.get_session)
         self.route("POST", r"/v1/checkout/sessions/(?P<sid>cs_[^/]+)/expire", self.expire_session)
@@ -71,6 +78,7 @@ class FakeStripe(FakeGateway):
         self.route("GET", r"/v1/payment_intents/(?P<pid>pi_[^/]+)", self.get_intent)
         self.route("POST", r"/v1/payment_intents/(?P<pid>pi_[^/]+)/cancel", self.cancel_intent)
         self.route("POST", r"/v1/refunds", self.idempotent(self.create_refund))
+        self.route("GET", r"/v1/refunds", self.list_refunds)
         self.route("POST", r"/v1/payment_methods/(?P<pmid>pm_[^/]+)/detach", self.detach_method)
         self.route("GET", r"/v1/balance", lambda req: Reply(200, {"object": "balance", "livemode": False,
                                                                   "available": [{"amount": 0, "currency": "idr"}]}))
@@ -110,6 +118,17 @@ class FakeStripe(FakeGateway):
 
     def set_charge(self, pid: str, **fields: Any) -> None:
         self.charges[self.intents[pid]["latest_charge"]].update(fields)
+
+    def settle_refund(self, rid: str, status: str, failure_reason: str = "unknown") -> dict[str, Any]:
+        """A pending refund finishes: ``succeeded``, or ``failed``/``canceled`` (its amount returns to the charge)."""
+        refund = self.refunds[rid]
+        if status in ("failed", "canceled") and refund["status"] not in ("failed", "canceled"):
+            self.charges[refund["charge"]]["amount_refunded"] -= refund["amount"]
+            self.charges[refund["charge"]]["refunded"] = False
+        refund["status"] = status
+        if status == "failed":
+            refund["failure_reason"] = failure_reason
+        return refund
 
     def event(self, kind: str, obj: dict[str, Any]) -> bytes:
         return json.dumps({"id": _id("evt"), "object": "event", "type": kind, "api_version": "2024-06-20",
@@ -239,13 +258,22 @@ class FakeStripe(FakeGateway):
             code = "charge_already_refunded" if charge["refunded"] else "amount_too_large"
             return self._error(400, "invalid_request_error",
                                f"Refund amount ({amount}) is greater than unrefunded amount on charge.", code)
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        status = self.refund_outcome
+        if status not in ("failed", "canceled"):
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": charge["currency"],
-                  "charge": charge["id"], "payment_intent": intent["id"], "status": "succeeded",
+                  "charge": charge["id"], "payment_intent": intent["id"], "status": status,
+                  "failure_reason": "unknown" if status == "failed" else None,
                   "reason": form.get("reason"), "metadata": nested(form, "metadata"), "created": NOW}
         self.refunds[refund["id"]] = refund
         return Reply(200, refund)
+
+    def list_refunds(self, req: Recorded) -> Reply:
+        wanted = flat(req).get("payment_intent")
+        data = [r for r in reversed(self.refunds.values()) if not wanted or r["payment_intent"] == wanted]
+        return Reply(200, {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"})
+
 
     def detach_method(self, req: Recorded, pmid: str) -> Reply:
         if pmid not in self.attached:

@@ -9,6 +9,9 @@ A repeated ``idempotency-key`` replays the first answer. Saved payment method id
 ``pm-declined`` fails with INSUFFICIENT_BALANCE; any other id succeeds until it is expired
 (``POST /v2/payment_methods/{id}/expire`` answers the payment method with ``status: EXPIRED``), after
 which a payment request with it is refused with 400 INVALID_TOKEN, as Xendit documents.
+Refunds are created with the status in ``refund_outcome`` (SUCCEEDED unless a test sets PENDING, FAILED or
+CANCELLED: Xendit answers most refunds PENDING and reports the outcome by webhook); ``settle_refund``
+finishes a pending one.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class FakeXendit(FakeGateway):
         self.payment_requests: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.saved_methods: dict[str, dict[str, Any]] = {}  # MULTIPLE_USE methods charged by id, by id
+        self.refund_outcome = "SUCCEEDED"  # the status new refunds get
         self.route("POST", r"/v2/invoices", self.create_invoice)
         self.route("GET", r"/v2/invoices", self.list_invoices)
         self.route("GET", r"/v2/invoices/(?P<iid>[^/]+)", self.get_invoice)
@@ -63,6 +67,12 @@ class FakeXendit(FakeGateway):
 
     def set_payment_request(self, pid: str, status: str, **extra: Any) -> None:
         self.payment_requests[pid].update(status=status, **extra)
+
+    def settle_refund(self, rid: str, status: str, failure_code: str = "INELIGIBLE_TRANSACTION") -> dict[str, Any]:
+        """A pending refund finishes: SUCCEEDED, or FAILED/CANCELLED with a failure code."""
+        refund = self.refunds[rid]
+        refund.update(status=status, failure_code=None if status == "SUCCEEDED" else failure_code, updated=CREATED)
+        return refund
 
     def invoice_callback(self, iid: str) -> bytes:
         return json.dumps(self.invoices[iid]).encode()
@@ -190,16 +200,19 @@ class FakeXendit(FakeGateway):
         if pm_type == "QR_CODE" and body["amount"] != source["amount"]:
             return Reply(403, {"error_code": "PARTIAL_REFUND_NOT_SUPPORTED",
                                "message": "Partial refund is not supported for this issuer"})
-        refunded = sum(r["amount"] for r in self.refunds.values()
-                       if r["status"] == "SUCCEEDED" and source["id"] in (r["payment_request_id"], r["invoice_id"]))
+        refunded = sum(r["amount"] for r in self.refunds.values()  # a pending refund holds its amount too
+                       if r["status"] in ("SUCCEEDED", "PENDING")
+                       and source["id"] in (r["payment_request_id"], r["invoice_id"]))
         if refunded + body["amount"] > source["amount"]:
             return Reply(400, {"error_code": "MAXIMUM_REFUND_AMOUNT_REACHED",
                                "message": "The refund amount exceeds the remaining refundable amount"})
         refund = {
             "id": _id("rfd"), "payment_request_id": body.get("payment_request_id"), "invoice_id": body.get("invoice_id"),
             "payment_id": _id("py"), "amount": body["amount"], "currency": body.get("currency", "IDR"),
-            "channel_code": "DANA", "country": "ID", "status": "SUCCEEDED", "reason": body.get("reason"),
-            "reference_id": body.get("reference_id"), "failure_code": None, "refund_fee_amount": None,
+            "channel_code": "DANA", "country": "ID", "status": self.refund_outcome, "reason": body.get("reason"),
+            "reference_id": body.get("reference_id"),
+            "failure_code": "INELIGIBLE_TRANSACTION" if self.refund_outcome in ("FAILED", "CANCELLED") else None,
+            "refund_fee_amount": None,
             "created": CREATED, "updated": CREATED, "metadata": body.get("metadata"),
         }
         self.refunds[refund["id"]] = refund
