@@ -38,8 +38,12 @@ def browser(_playwright):
 @pytest.fixture
 def page(browser, request):
     """A fresh browser context per test; a screenshot is saved when the test fails."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
+    # assertions wait as long as actions: two shared cores under load make 5 s (Playwright's default) flaky
+    expect.set_options(timeout=15_000)
     pg = context.new_page()
     yield pg
     failed = getattr(request.node, "rep_call", None)
