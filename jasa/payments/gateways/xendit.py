@@ -101,8 +101,11 @@ class XenditGateway:
     # What the gateway settings form asks for (optional: timeout and base-URL overrides).
     credential_fields: ClassVar[tuple[str, ...]] = ("secret_key", "callback_token")
     methods: ClassVar[dict[Method, Capabilities]] = {
-        # Cards are entered on the invoice page; a MULTIPLE_USE card token can be charged again.
-        Method.CARD: Capabilities(refund=True, partial_refund=True, save_for_recurring=False, off_session=True),
+        # Cards are entered on the invoice page only (create_direct refuses them), and a paid invoice hands
+        # back no reusable card token (a multiple-use one comes from tokenising the card in the merchant's
+        # own page with Xendit.js, which jasa does not embed: SAQ A). So this adapter can neither save a
+        # card nor charge one off-session; Xendit renewals use a saved e-wallet, or a pay link.
+        Method.CARD: Capabilities(refund=True, partial_refund=True, save_for_recurring=False, off_session=False),
         Method.VA_BCA: _NO_REFUND,
         Method.VA_BNI: _NO_REFUND,
         Method.VA_BRI: _NO_REFUND,

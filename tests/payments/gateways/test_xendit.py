@@ -209,6 +209,19 @@ def test_unknown_reference_is_not_found(xendit):
 
 
 # --- recurring ------------------------------------------------------------------------------
+def test_a_card_can_be_neither_saved_nor_charged_off_session(xendit, fake_xendit, make_request):
+    card = XenditGateway.methods[Method.CARD]
+    assert card.refund and not card.save_for_recurring and not card.off_session
+    # Why: the invoice page is the only way a card pays, and a paid invoice carries no reusable token.
+    request = make_request(save_method=True)
+    iid = xendit.create_checkout(request).gateway_reference
+    fake_xendit.set_invoice(iid, "PAID", paid_amount=150_000, payment_channel="CREDIT_CARD")
+    paid = xendit.get_status(request.reference)
+    assert paid.status is Status.SUCCEEDED and paid.method is Method.CARD and paid.saved_method is None
+    with pytest.raises(GatewayDeclined):
+        xendit.create_direct(make_request(Method.CARD))
+
+
 def test_saving_an_ewallet_gives_a_multiple_use_token(xendit, fake_xendit, make_request):
     payment = xendit.create_direct(make_request(Method.DANA, save_method=True))
     assert fake_xendit.last("POST", "/payment_requests").json()["payment_method"]["reusability"] == "MULTIPLE_USE"
