@@ -203,6 +203,7 @@ def _status_context(request, invoice: Invoice, payment: PaymentIntent) -> dict:
         "pay_url": _pay_path(invoice, token),
         "receipt": receipt,
         "receipt_links": receipt_urls(receipt) if receipt else None,
+        "invoice_links": invoice_document_urls(invoice),
         "poll_seconds": POLL_SECONDS,
     }
 

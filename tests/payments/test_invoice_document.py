@@ -164,6 +164,9 @@ def test_linked_from_pay_page_portal_receipt_and_staff_page(client, ws, invoice,
     payment = _pay(invoice, fakegw, "links", amount=Money(100_000))
     receipt_page = client.get(receipt_urls(Receipt.objects.get(payment=payment))["html_path"]).content.decode()
     assert links["html_path"] in receipt_page and links["pdf_path"] in receipt_page
+    status = reverse("payments:pay_status", args=[invoice.pk, payment.pk]) + f"?t={pay_token(invoice)}"
+    status_page = client.get(status).content.decode()  # where the gateway sends the client back
+    assert links["html_path"] in status_page and links["pdf_path"] in status_page
 
     client.force_login(Membership.objects.get(workspace=ws, role="owner").user)
     staff_page = client.get(f"/dashboard/{ws.slug}/invoices/{invoice.pk}/").content.decode()
