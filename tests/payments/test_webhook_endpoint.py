@@ -1,7 +1,8 @@
 """POST /webhooks/<gateway> for every built-in gateway: a body that is not provably the gateway's, or
 that is signed but not shaped as the gateway sends it, is a 400 — never a 500 — and changes nothing:
 no WebhookEvent row, the payment keeps its status, no ledger entry. Each gateway's well-formed
-notification is accepted (200, stored once) so that every refusal below is about what was changed."""
+notification is accepted (200, stored once) so that every refusal below is about what was changed.
+Run on PostgreSQL too: a NUL character in a signed body would otherwise fail its insert there."""
 
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ REFUSED: dict[str, dict[str, Delivery]] = {
         "event_id is a number": lambda ref: sandbox_signed(with_(sandbox_body(ref), "event_id", 7)),
         "sent_at is a string": lambda ref: sandbox_signed(with_(sandbox_body(ref), "sent_at", str(now_ts()))),
         "another merchant": lambda ref: sandbox_signed(with_(sandbox_body(ref), "merchant_id", "someone")),
+        "NUL in a string": lambda ref: sandbox_signed(with_(sandbox_body(ref), "data.status", "succ\x00eeded")),
     },
     "stripe": {
         "forged signature": lambda ref: stripe_signed(stripe_body(ref), secret="whsec_someone_else"),
@@ -158,6 +160,7 @@ REFUSED: dict[str, dict[str, Delivery]] = {
         "data.object is a number": lambda ref: stripe_signed(with_(stripe_body(ref), "data.object", 42)),
         "metadata is a list": lambda ref: stripe_signed(with_(stripe_body(ref), "data.object.metadata", [ref])),
         "metadata is a string": lambda ref: stripe_signed(with_(stripe_body(ref), "data.object.metadata", ref)),
+        "NUL in a string": lambda ref: stripe_signed(with_(stripe_body(ref), "data.object.status", "succ\x00eeded")),
     },
     "xendit": {
         "forged callback token": lambda ref: xendit_signed(xendit_body(ref), token="cb-token-guessed"),
@@ -169,6 +172,7 @@ REFUSED: dict[str, dict[str, Delivery]] = {
         "metadata is a list": lambda ref: xendit_signed(with_(xendit_body(ref), "data.metadata", [ref])),
         "metadata is a string": lambda ref: xendit_signed(with_(xendit_body(ref), "data.metadata", ref)),
         "invoice without external_id": lambda ref: xendit_signed({"id": "inv-1", "status": "PAID"}),
+        "NUL in a string": lambda ref: xendit_signed(with_(xendit_body(ref), "data.status", "SUCC\x00EEDED")),
     },
     "midtrans": {
         "forged signature": lambda ref: midtrans_signed(midtrans_body(ref, server_key="SB-Mid-server-guessed")),
@@ -182,6 +186,7 @@ REFUSED: dict[str, dict[str, Delivery]] = {
         "gross_amount is a number": lambda ref: midtrans_signed(midtrans_resign({**midtrans_body(ref),
                                                                                  "gross_amount": 500000})),
         "signature_key is a number": lambda ref: midtrans_signed({**midtrans_body(ref), "signature_key": 12345}),
+        "NUL in a string": lambda ref: midtrans_signed({**midtrans_body(ref), "transaction_status": "settle\x00ment"}),
     },
 }
 
@@ -217,3 +222,13 @@ def test_every_gateway_is_covered():
     from jasa.payments.gateways.base import gateway_names
 
     assert set(gateway_names()) == set(GATEWAYS)
+
+
+def test_a_backslash_before_u0000_is_text_not_a_nul(client, payment):
+    """Only a real NUL character is refused (PostgreSQL cannot store one): the six characters \\u0000 can."""
+    pending = payment("stripe")
+    body = with_(stripe_body(pending.reference), "data.object.description", "C:\\u0000 folder")
+    assert b"\\u0000" in json.dumps(body).encode()
+    assert deliver(client, "stripe", *stripe_signed(body)).status_code == 200
+    assert WebhookEvent.objects.get().payload["data"]["object"]["description"] == "C:\\u0000 folder"
+
