@@ -654,6 +654,7 @@ def _apply(payment_id, result: GatewayPayment, *, origin: str) -> PaymentIntent:
         elif target in PENDING_STATUSES or target in (Status.FAILED, Status.CANCELED, Status.EXPIRED):
             if can_transition(payment.status, target):
                 _move(payment, target, events, ref=ref, result=result)
+        _record_hold_and_settlement(payment, result, ref)
         payment.save()
         events.send_on_commit()
     if origin != "create" or payment.status not in PENDING_STATUSES:
@@ -674,6 +675,7 @@ def _move(payment: PaymentIntent, new: str, events: _Events, *, ref: str,
             payment.workspace, payment.gateway, payment.method, captured)
         if fee:
             entry(LedgerKind.GATEWAY_FEE, ref, fee)
+        payment.fee_amount = fee.amount  # what ledger_problems holds the gateway_fee entries to
         if result is not None and result.saved_method is not None and payment.save_method:
             _save_method(payment, result)
         _after_capture(payment, events)
@@ -703,6 +705,21 @@ def _warn_if_method_not_enabled(payment: PaymentIntent, result: GatewayPayment |
         "method": used, "enabled": enabled,
         "warning": f"Paid by {used}, which is not enabled for {payment.gateway}; the money was collected and is kept.",
     })
+
+
+def _record_hold_and_settlement(payment: PaymentIntent, result: GatewayPayment, ref: str) -> None:
+    """The gateway's facts beside the status, each recorded once (same key as the capture): it holds the money
+    of a payment not captured yet (``authorized``, e.g. a pre-authorised card), and the captured money settled
+    into the business's balance (``settled``, the captured amount). A settlement reported with the payment
+    itself (a VA paid: Midtrans pending -> settlement) writes captured and settled together. Neither counts
+    toward what an invoice is paid: that is captured, refunded and charged back only (invoice_amounts)."""
+    entry = _ledger_factory(payment)
+    if result.authorized and payment.status in PENDING_STATUSES:
+        entry(LedgerKind.AUTHORIZED, ref, result.amount)
+    if result.settled and payment.status in PAID_STATUSES:
+        captured = payment.ledger.filter(kind=LedgerKind.CAPTURED).aggregate(t=Sum("amount"))["t"] or 0
+        if captured:
+            entry(LedgerKind.SETTLED, ref, Money(captured, payment.currency))
 
 
 def _ledger_factory(payment: PaymentIntent) -> Callable[[str, str, Money], bool]:
@@ -760,11 +777,14 @@ def _after_capture(payment: PaymentIntent, events: _Events) -> None:
     audit.record(receipt, "receipt.issue", after={"number": receipt.number, "amount": receipt.amount})
     transaction.on_commit(lambda: _enqueue_receipt_email(receipt.pk))
     captured = invoice_amounts(invoice)["captured"]
-    if invoice.status == InvoiceStatus.OPEN and captured >= invoice.total:
+    # Writing a debt off does not refuse the money: a payment started before the write-off that arrives
+    # after it pays the invoice like any other (uncollectible -> paid).
+    if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE) and captured >= invoice.total:
+        before = invoice.status
         invoice.status = InvoiceStatus.PAID
         invoice.paid_at = clock.now()
         invoice.save(update_fields=["status", "paid_at", "updated_at"])
-        audit.record(invoice, "invoice.paid", before={"status": "open"}, after={"status": "paid"})
+        audit.record(invoice, "invoice.paid", before={"status": before}, after={"status": "paid"})
         events.add(signals.invoice_paid, invoice=invoice, payment=payment)
         transaction.on_commit(lambda: _enqueue("invoice_cancel_pending_task", invoice.pk, payment.pk))
     if captured > invoice.total or invoice.status == InvoiceStatus.VOID:  # paid twice, or after voiding
@@ -1242,8 +1262,9 @@ def ledger_problems(invoice: Invoice) -> list[str]:
     amounts = invoice_amounts(invoice)
     if invoice.status == InvoiceStatus.PAID and amounts["captured"] < invoice.total:
         problems.append(f"{label}: paid but the ledger captured only {amounts['captured'].amount}")
-    if invoice.status == InvoiceStatus.OPEN and amounts["captured"] >= invoice.total:
-        problems.append(f"{label}: open but the ledger captured {amounts['captured'].amount} of {invoice.total_amount}")
+    if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE) and amounts["captured"] >= invoice.total:
+        problems.append(f"{label}: {invoice.status} but the ledger captured {amounts['captured'].amount} "
+                        f"of {invoice.total_amount}")
     for payment in invoice.payments.all():
         rows = dict(payment.ledger.values_list("kind").annotate(total=Sum("amount")).order_by())
         captured = rows.get(LedgerKind.CAPTURED) or 0
@@ -1251,6 +1272,7 @@ def ledger_problems(invoice: Invoice) -> list[str]:
         expected_captured = payment.gross_amount if payment.status in PAID_STATUSES else 0
         if captured != expected_captured:
             problems.append(f"{label}: payment {payment.pk} is {payment.status} but captured {captured}")
+        problems.extend(f"{label}: payment {payment.pk} {p}" for p in _fee_chargeback_settled_problems(payment, rows))
         refunds = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(t=Sum("refund_amount"))["t"] or 0
         if refunds != refunded:
             problems.append(f"{label}: payment {payment.pk} refunds {refunds} != ledger refunded {refunded}")
@@ -1262,6 +1284,27 @@ def ledger_problems(invoice: Invoice) -> list[str]:
             receipt = Receipt.objects.filter(payment=payment).first()
             if receipt is None or receipt.receipt_amount != payment.gross_amount:
                 problems.append(f"{label}: payment {payment.pk} has no matching receipt")
+    return problems
+
+
+def _fee_chargeback_settled_problems(payment: PaymentIntent, rows: dict[str, int]) -> list[str]:
+    """The payment's gateway_fee, chargeback and settled entries against its status and recorded fee."""
+    captured, refunded = rows.get(LedgerKind.CAPTURED) or 0, rows.get(LedgerKind.REFUNDED) or 0
+    fee, chargeback = rows.get(LedgerKind.GATEWAY_FEE) or 0, rows.get(LedgerKind.CHARGEBACK) or 0
+    settled = rows.get(LedgerKind.SETTLED) or 0
+    problems: list[str] = []
+    if fee and not captured:
+        problems.append(f"has a gateway fee {fee} but captured nothing")
+    elif fee > captured:
+        problems.append(f"gateway fee {fee} is more than it captured ({captured})")
+    if payment.fee_amount is not None and fee != payment.fee_amount:
+        problems.append(f"recorded fee {payment.fee_amount} != ledger gateway_fee {fee}")
+    if chargeback and payment.status != Status.DISPUTED:
+        problems.append(f"is {payment.status} but the ledger charged back {chargeback}")
+    if payment.status == Status.DISPUTED and captured > refunded and chargeback != captured - refunded:
+        problems.append(f"is disputed but charged back {chargeback} of the {captured - refunded} it kept")
+    if settled and settled != captured:
+        problems.append(f"settled {settled} != captured {captured}")
     return problems
 
 

@@ -82,6 +82,7 @@ class FakeGateway:
             gateway_reference=f"gw-{reference}", status=row["status"], amount=row["amount"], method=row["method"],
             next_action=row.get("next_action"), refunded=row.get("refunded"), fee=row.get("fee"),
             saved_method=row.get("saved_method"), failure_code=row.get("failure_code", ""),
+            authorized=row.get("authorized", False), settled=row.get("settled", False),
         )
 
     def _create(self, request: PaymentRequest, status: Status, next_action: NextAction, **extra: Any) -> GatewayPayment:

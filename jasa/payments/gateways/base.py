@@ -124,6 +124,12 @@ class GatewayPayment:
     # Refunds of this payment the gateway reports as failed or canceled, by jasa's refund key -> the gateway's
     # reason: a refund it first answered "pending" can end that way (Xendit reports most refunds so).
     failed_refunds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Facts beside the status (which stays the one forward-only line): the gateway holds the money but has
+    # not captured it (status PROCESSING; ledger ``authorized``), and the captured money has settled into
+    # the business's gateway balance (a paid status; ledger ``settled``). Adapters set them from their
+    # status tables; the core records each once.
+    authorized: bool = False
+    settled: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,6 +234,69 @@ class ForgetsSavedMethods(Protocol):
 def forgets_saved_methods(adapter: object) -> TypeGuard[ForgetsSavedMethods]:
     """True when the adapter (class or instance) implements ForgetsSavedMethods."""
     return callable(getattr(adapter, "forget_saved_method", None))
+
+
+class SetupStatus(enum.StrEnum):
+    """Where saving a method without a payment stands. Pending moves once, to one of the others."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+@dataclasses.dataclass(frozen=True)
+class SetupRequest:
+    """What the core asks a gateway to save: a card the client enters on the gateway's hosted page, charged
+    nothing now. ``reference`` is jasa's setup id, the gateway-side idempotency key as for payments."""
+
+    reference: str
+    currency: str  # the business's currency (Stripe shows it on its page; nothing is charged)
+    description: str
+    customer_name: str
+    customer_email: str
+    return_url: str
+    notification_url: str = ""
+    expires_in_seconds: int | None = None
+    # The client's active tokens at this gateway: an adapter may attach the new method to the same
+    # gateway customer (Stripe: the "cus_..." part) instead of creating another one.
+    saved_tokens: tuple[str, ...] = ()
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewaySetup:
+    """A gateway's answer about one setup. ``saved_method`` is set once it succeeded."""
+
+    gateway_reference: str  # the gateway's own id (cs_... for Stripe, sbx_... for the sandbox)
+    status: SetupStatus
+    redirect_url: str = ""  # the hosted page, while pending
+    saved_method: SavedMethodToken | None = None
+    failure_code: str = ""
+    failure_message: str = ""
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class SavesWithoutPayment(Protocol):
+    """Optional capability: the gateway can save a card for later off-session charges without charging it
+    now (a subscription's trial, changing the card), on its own hosted page. The core asks for it with
+    :func:`saves_without_payment` (jasa.payments.services_setup); adapters without it leave saving a card
+    to a payment (``save_method``). See docs/gateways.md for why Midtrans and Xendit have none."""
+
+    def start_setup(self, request: SetupRequest) -> GatewaySetup:
+        """Open the hosted page (``redirect_url``). Same reference -> the same setup, never a second one."""
+
+    def get_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        """The source of truth for a setup; PaymentNotFound when the gateway has none with this reference."""
+
+    def cancel_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        """Close a pending setup's page so it cannot complete any more; the answer is its status after."""
+
+
+def saves_without_payment(adapter: object) -> TypeGuard[SavesWithoutPayment]:
+    """True when the adapter (class or instance) implements SavesWithoutPayment."""
+    return all(callable(getattr(adapter, name, None)) for name in ("start_setup", "get_setup", "cancel_setup"))
 
 
 def hosted_codes(request: PaymentRequest, codes: Mapping[Method, str], gateway: str) -> list[str] | None:

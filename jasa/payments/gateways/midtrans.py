@@ -68,6 +68,14 @@ STATUS_TABLE: tuple[tuple[str, str, Status], ...] = (
 )
 
 
+# Facts beside the status (GatewayPayment.authorized / .settled). Midtrans' status cycle: ``authorize`` holds a
+# pre-authorised card until it is captured; ``settlement`` means the funds reached the merchant, and only
+# leads on to the refund and chargeback statuses, so those imply it too. A card goes capture -> settlement
+# (next day); VA, QRIS, e-wallets and stores go pending -> settlement (settling is their payment).
+AUTHORIZED_STATUSES = frozenset({"authorize"})
+SETTLED_STATUSES = frozenset({"settlement", "refund", "partial_refund", "chargeback", "partial_chargeback"})
+
+
 def map_status(transaction_status: str, fraud_status: str = "") -> Status:
     for tx, fraud, status in STATUS_TABLE:
         if tx == transaction_status and fraud in ("*", fraud_status or ""):
@@ -323,7 +331,8 @@ class MidtransGateway:
             raise GatewayError(f"Midtrans could not be reached: {exc.__class__.__name__}")
 
     def _payment(self, answer: Mapping[str, Any]) -> GatewayPayment:
-        status = map_status(str(answer.get("transaction_status", "")), str(answer.get("fraud_status") or ""))
+        transaction_status = str(answer.get("transaction_status", ""))
+        status = map_status(transaction_status, str(answer.get("fraud_status") or ""))
         amount = _money(answer.get("gross_amount"), None)
         method = _method_of(answer)
         refunded = _money(answer.get("refund_amount"), None) if answer.get("refund_amount") else None
@@ -345,6 +354,8 @@ class MidtransGateway:
             if status is Status.FAILED else "",
             saved_method=saved,
             raw=dict(answer),
+            authorized=transaction_status in AUTHORIZED_STATUSES,
+            settled=transaction_status in SETTLED_STATUSES,
         )
 
 

@@ -360,6 +360,9 @@ class StripeGateway:
             saved_method=_saved_method(intent),
             raw=intent,
             failed_refunds=failed,
+            # capture_method=manual: the card is authorised and held until captured. When the funds become
+            # available (settled) is in the charge's balance transaction, which jasa does not read.
+            authorized=intent["status"] == "requires_capture",
         )
 
 

@@ -346,6 +346,7 @@ class XenditGateway:
             fee=Money(int(invoice["fees_paid_amount"]), amount.currency) if invoice.get("fees_paid_amount") else None,
             raw=dict(invoice),
             failed_refunds=failed,
+            settled=invoice.get("status") == "SETTLED",  # PAID, then SETTLED once the money reached the balance
         )
 
     def _payment_request_payment(self, pr: Mapping[str, Any]) -> GatewayPayment:
@@ -376,6 +377,7 @@ class XenditGateway:
             saved_method=saved,
             raw=dict(pr),
             failed_refunds=failed,
+            authorized=pr.get("status") == "AWAITING_CAPTURE",  # a card authorised, held until captured
         )
 
     def _refunds(self, key: str, gateway_id: str, amount: Money) -> tuple[Money | None, dict[str, str]]:
