@@ -102,6 +102,19 @@ def receipts_for_client(workspace, client) -> QuerySet[Receipt]:
     return Receipt.objects.filter(workspace=workspace, invoice__client=client).select_related("invoice")
 
 
+def method_not_enabled_warning(payment: PaymentIntent, language: str) -> dict[str, str] | None:
+    """What the staff page warns about when the gateway collected this payment by a method the business had
+    not enabled (recorded by services._warn_if_method_not_enabled): the method's code and label; else None."""
+    from jasa.core.audit import for_object
+    from jasa.payments.documents import method_label
+
+    entry = for_object(payment).filter(action="payment.method_not_enabled").order_by("-created_at").first()
+    if entry is None or not entry.after:
+        return None
+    method = str(entry.after.get("method") or "")
+    return {"method": method, "label": method_label(method, language)}
+
+
 def payment_timeline(payment: PaymentIntent) -> list[dict[str, Any]]:
     """Ledger entries, webhooks received and audit entries of one payment, oldest first."""
     from jasa.core.audit import for_object

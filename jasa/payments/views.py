@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -75,6 +76,7 @@ def payment_detail(request, payment_id):
         "invoice": payment.invoice,
         "amounts": services.invoice_amounts(payment.invoice),
         "timeline": selectors.payment_timeline(payment),
+        "method_warning": selectors.method_not_enabled_warning(payment, get_language() or "id"),
         "refunds": list(payment.refunds.all()),
         "refund_form": RefundForm(initial={"amount": payment.gross_amount}),
         "can_refund": can(request.membership, "payments.refund")

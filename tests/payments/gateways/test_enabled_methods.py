@@ -97,7 +97,7 @@ def test_the_api_answers_a_disabled_method_with_422(business, invoice_factory, c
 def _paid_invoice_page(business, invoice_factory, channel: str):
     ws, fake = business("xendit", ["va_bca", "qris"])
     invoice = invoice_factory(ws, 250_000)
-    payment = payment_start(invoice=invoice, idempotency_key="k1", gateway="xendit",
+    payment = payment_start(invoice=invoice, idempotency_key=f"k-{channel}", gateway="xendit",
                             return_url="https://jasa.example/done")
     fake.set_invoice(payment.gateway_reference, "PAID", paid_amount=250_000, payment_channel=channel)
     return payment_sync(payment.pk), invoice
@@ -122,3 +122,24 @@ def test_money_paid_by_an_enabled_method_has_no_warning(business, invoice_factor
     payment, _ = _paid_invoice_page(business, invoice_factory, "BCA")
     assert payment.status == Status.SUCCEEDED and payment.method == "va_bca"
     assert not for_object(payment).filter(action="payment.method_not_enabled").exists()
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", ["Paid by OVO, a method not enabled for xendit", "The money was collected, so it is kept"]),
+    ("id", ["Dibayar dengan OVO, metode pembayaran yang tidak diaktifkan untuk xendit",
+            "Uangnya sudah diterima, jadi tetap disimpan"]),
+])
+def test_the_staff_payment_page_says_so_and_what_to_do(business, invoice_factory, client, language, says):
+    from jasa.accounts.models import Membership
+
+    payment, _ = _paid_invoice_page(business, invoice_factory, "OVO")
+    client.force_login(Membership.objects.get(workspace=payment.workspace, role="owner").user)
+    url = f"/dashboard/{payment.workspace.slug}/payments/{payment.pk}/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert 'id="method-not-enabled" data-method="ovo"' in page
+    for text in says:
+        assert text in page
+    # A payment by an enabled method has no such notice.
+    other, _ = _paid_invoice_page(business, invoice_factory, "BCA")
+    assert 'id="method-not-enabled"' not in client.get(
+        f"/dashboard/{other.workspace.slug}/payments/{other.pk}/").content.decode()
