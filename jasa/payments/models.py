@@ -235,6 +235,17 @@ def can_transition(old: str, new: str) -> bool:
     return new in TRANSITIONS.get(old, set())
 
 
+def can_reach(old: str, new: str) -> bool:
+    """``new`` lies ahead of ``old``: one or more transitions lead there (``processing`` -> ``refunded``)."""
+    ahead: set[str] = set()
+    todo = [old]
+    while todo:
+        for following in TRANSITIONS.get(todo.pop(), set()) - ahead:
+            ahead.add(following)
+            todo.append(following)
+    return new in ahead
+
+
 class PaymentIntent(WorkspaceOwned):
     """One attempt to collect an amount of an invoice through one gateway and method.
 

@@ -67,6 +67,7 @@ from jasa.payments.models import (
     SavedPaymentMethod,
     TaxSettings,
     WebhookEvent,
+    can_reach,
     can_transition,
 )
 from jasa.payments.tax_terms import TaxTerms
@@ -1142,11 +1143,25 @@ def webhook_process(event_pk: int) -> WebhookEvent:
             event.error = str(exc)[:1000]
             event.save(update_fields=["state", "error", "attempts", "payment", "workspace"])
             raise
-        event.state = WebhookEvent.PROCESSED
-        event.error = ""
+        event.error = _claim_not_shown(event, payment) if payment is not None else ""
+        event.state = WebhookEvent.RECEIVED if event.error else WebhookEvent.PROCESSED
     event.processed_at = clock.now()
     event.save(update_fields=["state", "error", "attempts", "payment", "workspace", "processed_at"])
     return event
+
+
+def _claim_not_shown(event: WebhookEvent, payment: PaymentIntent) -> str:
+    """Why the event stays ``received``: it announces a status the payment can still move forward to, but
+    the re-read did not show it (a gateway's status API may lag behind its notifications). The claim is
+    not applied, only asked about again: reconciliation re-processes received events (a chargeback or a
+    refund made in the gateway's dashboard reaches jasa by no other path). Adapters that can read their
+    claims have ``status_of_claim`` (gateways.base.ReadsClaims)."""
+    read = getattr(gateway_class(event.gateway), "status_of_claim", None)
+    claimed = read(event.claimed_status) if read is not None and event.claimed_status else None
+    status = PaymentIntent.objects.values_list("status", flat=True).get(pk=payment.pk)
+    if claimed is None or not can_reach(status, claimed):
+        return ""
+    return f"The notification says {claimed}; the gateway's status API still says {status}. Asked again later."
 
 
 def webhook_process_many(event_pks: Iterable[int]) -> list[str]:

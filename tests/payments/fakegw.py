@@ -148,6 +148,11 @@ class FakeGateway:
             row["refunded"] = sum(row["refunds"].values(), Money.zero(amount.currency))
         return RefundResult(gateway_reference=f"rf-{refund_key}", status="succeeded", amount=amount)
 
+    @staticmethod
+    def status_of_claim(claimed_status: str) -> Status | None:
+        """A notification's "status" is a jasa status when it is one ("paid" is not)."""
+        return Status(claimed_status) if claimed_status in Status._value2member_map_ else None
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         signature = {k.lower(): v for k, v in headers.items()}.get("x-testpay-signature", "")
         if not signature or not hmac.compare_digest(signature, self.sign(body)):

@@ -158,8 +158,19 @@ class WebhookEvent:
     event_id: str  # unique per gateway, for storing once
     reference: str  # jasa's payment reference (order_id / external_id / metadata)
     kind: str  # gateway's event type, for display
-    claimed_status: str = ""
+    claimed_status: str = ""  # in the gateway's words; ReadsClaims translates it
     payload: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class ReadsClaims(Protocol):
+    """Optional capability: ``status_of_claim`` says which jasa status a notification's ``claimed_status``
+    announces (None: it cannot tell). The claim never changes a payment; when the re-read shows less, the
+    core keeps the event ``received`` and reconciliation asks again (the status API lags behind the
+    notification). Without it an event is done once re-read."""
+
+    @staticmethod
+    def status_of_claim(claimed_status: str) -> Status | None:
+        """The jasa status ``claimed_status`` stands for, or None."""
 
 
 class GatewayError(Exception):

@@ -200,6 +200,11 @@ class SandboxGateway:
         )
 
     # --- webhooks ---------------------------------------------------------------------------
+    @staticmethod
+    def status_of_claim(claimed_status: str) -> Status | None:
+        """gateways.base.ReadsClaims: a notification carries the payment's sandbox status."""
+        return STATUS_MAP.get(claimed_status)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         from jasa.sandbox.webhooks import sign
 
