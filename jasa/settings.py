@@ -228,6 +228,9 @@ EMAIL_TIMEOUT = 10
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")  # the file backend's folder (jasa serve without EMAIL_HOST)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "jasa <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The instance's operators (not a business's staff): told by email when the daily ledger check finds problems.
+ADMINS = [(address, address) for address in env_list("JASA_ADMINS")]
+EMAIL_SUBJECT_PREFIX = "[jasa] "
 WHATSAPP_API_URL = env("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
 WHATSAPP_TOKEN = env("WHATSAPP_TOKEN")
 WHATSAPP_PHONE_NUMBER_ID = env("WHATSAPP_PHONE_NUMBER_ID")

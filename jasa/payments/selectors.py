@@ -222,3 +222,23 @@ def webhook_summary(workspace) -> dict[str, Any]:
     by_state = dict(events.filter(received_at__gte=since).values("state").annotate(n=Count("id"))
                     .values_list("state", "n"))
     return {"since": since, "gateways": gateways, "counts": {s: by_state.get(s, 0) for s in WEBHOOK_STATES}}
+
+
+LEDGER_CHECK_STALE = dt.timedelta(hours=48)  # two missed daily checks
+
+
+def ledger_health() -> str:
+    """/healthz's ``ledger``: "ok" when the last daily ledger check (services_ledger) found nothing, else how
+    many problems it found, or that it has not run lately. Instance-wide, so a count only, never which
+    business. It informs and never fails /healthz: see jasa/payments/apps.py."""
+    from jasa.payments.models import LedgerCheck
+
+    run = LedgerCheck.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    if run is None:
+        return "not checked yet"
+    if run.problem_count:
+        return f"{run.problem_count} problem{'s' if run.problem_count != 1 else ''}"
+    age = clock.now() - run.started_at
+    if age > LEDGER_CHECK_STALE:
+        return f"not checked for {int(age.total_seconds() // 3600)} h"
+    return "ok"

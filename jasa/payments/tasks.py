@@ -47,3 +47,11 @@ def refund_receipt_email(refund_id: str) -> bool:
 @db_periodic_task(crontab(minute="*/2"))
 def payments_reconcile_task() -> dict[str, int]:
     return services.payments_reconcile()
+
+
+@db_periodic_task(crontab(minute="41"))
+def ledger_check_task() -> None:
+    """Hourly; the ledger check itself runs once a day (services_ledger.ledger_check_if_due)."""
+    from jasa.payments.services_ledger import ledger_check_if_due
+
+    ledger_check_if_due()

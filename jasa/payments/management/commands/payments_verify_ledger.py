@@ -1,9 +1,12 @@
-"""Check every invoice's stored totals against the ledger; exit 1 and list problems if any disagree."""
+"""Check every invoice's stored totals against the ledger; exit 1 and list problems if any disagree.
+
+The same check runs daily on its own (services_ledger, tasks.ledger_check_task); this is the one to run by hand,
+e.g. after correcting what it reported."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from jasa.payments.models import Invoice
-from jasa.payments.services import ledger_problems
+from jasa.payments.services_ledger import invoices_problems
 
 
 class Command(BaseCommand):
@@ -16,11 +19,7 @@ class Command(BaseCommand):
         invoices = Invoice.objects.exclude(status="draft").order_by("created_at")
         if workspace:
             invoices = invoices.filter(workspace__slug=workspace)
-        problems: list[str] = []
-        count = 0
-        for invoice in invoices.iterator():
-            count += 1
-            problems.extend(ledger_problems(invoice))
+        count, problems = invoices_problems(invoices.iterator())
         if problems:
             for problem in problems:
                 self.stderr.write(problem)
