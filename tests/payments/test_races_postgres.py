@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from jasa.payments.gateways.base import Status
-from jasa.payments.models import Invoice, LedgerEntry, LedgerKind, Receipt
+from jasa.payments.models import Invoice, LedgerEntry, LedgerKind, Receipt, WebhookEvent
 from jasa.payments.services import ledger_verify, payment_start
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,18 +40,38 @@ def _children(jobs: list[list[str]]) -> list[str]:
     return outputs
 
 
+def _confirmed_once(payment, invoice) -> None:
+    payment.refresh_from_db()
+    invoice.refresh_from_db()
+    assert payment.status == Status.SUCCEEDED
+    assert LedgerEntry.objects.filter(payment=payment, kind=LedgerKind.CAPTURED).count() == 1
+    assert LedgerEntry.objects.filter(payment=payment, kind=LedgerKind.GATEWAY_FEE).count() == 1
+    assert Receipt.objects.filter(payment=payment).count() == 1
+    assert invoice.status == "paid"
+    ledger_verify(invoice)
+
+
 def test_two_processes_confirm_the_same_payment_once(transactional_db, ws, invoice_factory, fakegw):
     invoice = invoice_factory(ws, 800_000)
     payment = payment_start(invoice=invoice, idempotency_key="race")
     assert payment.status == Status.REQUIRES_ACTION
     outputs = _children([["sync", str(payment.pk), "800000"] for _ in range(2)])
     assert [o.strip() for o in outputs] == ["succeeded", "succeeded"]
-    assert LedgerEntry.objects.filter(payment=payment, kind=LedgerKind.CAPTURED).count() == 1
-    assert LedgerEntry.objects.filter(payment=payment, kind=LedgerKind.GATEWAY_FEE).count() == 1
-    assert Receipt.objects.filter(payment=payment).count() == 1
-    invoice.refresh_from_db()
-    assert invoice.status == "paid"
-    ledger_verify(invoice)
+    _confirmed_once(payment, invoice)
+
+
+def test_webhooks_and_reconciliation_at_once_confirm_once(transactional_db, ws, invoice_factory, fakegw):
+    """Two processes receive the same notification (the gateway re-sent it), a third the gateway's other
+    notification of the same payment, and a fourth runs reconciliation, all at the same moment."""
+    invoice = invoice_factory(ws, 800_000)
+    payment = payment_start(invoice=invoice, idempotency_key="race-webhooks")
+    job = [str(payment.pk), "800000"]
+    outputs = _children([["webhook", *job, "evt-paid"], ["webhook", *job, "evt-paid"],
+                         ["webhook", *job, "evt-charge"], ["reconcile", *job]])
+    assert sorted(o.strip() for o in outputs[:3]) == ["duplicate", "stored", "stored"]
+    _confirmed_once(payment, invoice)
+    events = WebhookEvent.objects.filter(payment=payment)
+    assert sorted(events.values_list("event_id", "state")) == [("evt-charge", "processed"), ("evt-paid", "processed")]
 
 
 def test_numbers_stay_gap_free_when_processes_issue_at_once(transactional_db, ws, invoice_factory):
