@@ -24,18 +24,26 @@ def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _card_json(payment: SandboxPayment) -> Json | None:
+    if not payment.card_last4:
+        return None
+    return {"brand": payment.card_brand, "last4": payment.card_last4,
+            "exp_month": payment.card_exp_month, "exp_year": payment.card_exp_year}
+
+
+def _token_json(payment: SandboxPayment) -> Json | None:
+    """The saved card's token, once the card was paid with (or verified, for a setup) and asked to be kept."""
+    t = payment.token if payment.save_method else None
+    if t is None or payment.status not in (SandboxPayment.PAID, SandboxPayment.PARTIALLY_REFUNDED,
+                                           SandboxPayment.REFUNDED):
+        return None
+    return {"token": t.token, "brand": t.brand, "masked": t.masked, "exp_month": t.exp_month, "exp_year": t.exp_year}
+
+
 def payment_json(payment: SandboxPayment) -> Json:
     ref = payment.gateway_reference
-    card = None
-    if payment.card_last4:
-        card = {"brand": payment.card_brand, "last4": payment.card_last4,
-                "exp_month": payment.card_exp_month, "exp_year": payment.card_exp_year}
-    token = None
-    t = payment.token if payment.save_method else None
-    if t is not None and payment.status in (SandboxPayment.PAID, SandboxPayment.PARTIALLY_REFUNDED,
-                                            SandboxPayment.REFUNDED):
-        token = {"token": t.token, "brand": t.brand, "masked": t.masked, "exp_month": t.exp_month,
-                 "exp_year": t.exp_year}
+    card = _card_json(payment)
+    token = _token_json(payment)
     return {
         "id": ref,
         "reference": payment.reference,
@@ -63,16 +71,36 @@ def payment_json(payment: SandboxPayment) -> Json:
     }
 
 
+def setup_json(setup: SandboxPayment) -> Json:
+    """A setup (saving a card without a payment): pending on the hosted card form, then succeeded with its
+    token, failed (declined, 3-D Secure failed), expired or canceled."""
+    return {
+        "id": setup.gateway_reference,
+        "reference": setup.reference,
+        "status": setup.api_status,
+        "currency": setup.currency,
+        "checkout_url": absolute(reverse("sandbox:checkout", args=[setup.gateway_reference])),
+        "expires_at": setup.expires_at.isoformat() if setup.expires_at else "",
+        "threeds": setup.threeds_state,
+        "card": _card_json(setup),
+        "token": _token_json(setup),
+        "failure_code": setup.failure_code,
+        "failure_message": setup.failure_message,
+    }
+
+
 def refund_json(refund: SandboxRefund) -> Json:
     return {"id": refund.gateway_reference, "refund_key": refund.refund_key, "amount": refund.amount,
             "currency": refund.payment.currency, "status": refund.status,
             "failure_message": refund.failure_message}
 
 
-def _payment(merchant: SandboxMerchant, reference: str) -> SandboxPayment:
-    payment = SandboxPayment.objects.filter(merchant=merchant, reference=reference).first()
+def _payment(merchant: SandboxMerchant, reference: str, *, setup: bool = False) -> SandboxPayment:
+    """A payment (or, with ``setup``, a setup) by jasa's reference: the payment calls never see setups."""
+    found = SandboxPayment.objects.filter(merchant=merchant, reference=reference)
+    payment = (found.filter(kind=SandboxPayment.SETUP) if setup else found.exclude(kind=SandboxPayment.SETUP)).first()
     if payment is None:
-        raise ApiError(404, "not_found", f"no payment with reference {reference!r}")
+        raise ApiError(404, "not_found", f"no {'setup' if setup else 'payment'} with reference {reference!r}")
     return payment
 
 
@@ -122,6 +150,28 @@ def cancel(credentials: Mapping[str, str], reference: str) -> Json:
     with api_call(merchant):
         payment = services.payment_cancel(_payment(merchant, reference).pk)
     return payment_json(payment)
+
+
+def create_setup(credentials: Mapping[str, str], data: Mapping[str, Any]) -> Json:
+    merchant = _merchant(credentials)
+    with api_call(merchant):
+        setup = services.setup_create(merchant, data)
+    return setup_json(setup)
+
+
+def get_setup(credentials: Mapping[str, str], reference: str) -> Json:
+    merchant = _merchant(credentials)
+    with api_call(merchant):
+        setup = _payment(merchant, reference, setup=True)
+        setup = services.payment_expire_if_due(setup.pk) or setup
+    return setup_json(setup)
+
+
+def cancel_setup(credentials: Mapping[str, str], reference: str) -> Json:
+    merchant = _merchant(credentials)
+    with api_call(merchant):
+        setup = services.payment_cancel(_payment(merchant, reference, setup=True).pk)
+    return setup_json(setup)
 
 
 def refund(credentials: Mapping[str, str], reference: str, *, amount: int, refund_key: str, reason: str) -> Json:

@@ -49,6 +49,9 @@ class SandboxPayment(BaseModel):
     PARTIALLY_REFUNDED = "partially_refunded"
     STATUSES = [(s, s) for s in (PENDING, PAID, FAILED, EXPIRED, CANCELED, REFUNDED, PARTIALLY_REFUNDED)]
     FINAL_UNPAID = (FAILED, EXPIRED, CANCELED)
+    # kind "setup": saving a card without a payment, a zero-amount card verification (what a gateway does
+    # to check a card before keeping it). It "pays" nothing; once verified its card becomes a token.
+    SETUP = "setup"
 
     # 3-D Secure: "" (none), challenge (OTP asked), passed, failed
     THREEDS_CHALLENGE = "challenge"
@@ -65,7 +68,7 @@ class SandboxPayment(BaseModel):
     allowed_methods = models.JSONField(default=list, blank=True, help_text="empty: every method")
     status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
     livemode = models.BooleanField(default=False, help_text="false: the simulate panel is offered")
-    kind = models.CharField(max_length=10, default="checkout", help_text="checkout | direct | saved")
+    kind = models.CharField(max_length=10, default="checkout", help_text="checkout | direct | saved | setup")
     description = models.CharField(max_length=300, blank=True)
     customer_name = models.CharField(max_length=200, blank=True)
     customer_email = models.CharField(max_length=200, blank=True)
@@ -117,6 +120,11 @@ class SandboxPayment(BaseModel):
         from jasa.sandbox.methods import family
 
         return family(self.method) if self.method else ""
+
+    @property
+    def api_status(self) -> str:
+        """The status in the sandbox API's words: a setup whose card was verified "succeeded" (it paid nothing)."""
+        return "succeeded" if self.kind == self.SETUP and self.status == self.PAID else self.status
 
     @property
     def is_open(self) -> bool:

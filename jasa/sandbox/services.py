@@ -126,13 +126,18 @@ def _record(payment: SandboxPayment, action: str, before: str) -> None:
                  workspace=payment.merchant.workspace, actor=audit.Actor(label="gateway:sandbox"))
 
 
+def _reference(data: Mapping[str, Any]) -> str:
+    reference = str(data.get("reference") or "").strip()
+    if not reference or len(reference) > 100:
+        raise ApiError(400, "invalid_reference", "reference is required (at most 100 characters)")
+    return reference
+
+
 @transaction.atomic
 def payment_create(merchant: SandboxMerchant, data: Mapping[str, Any], *, kind: str) -> SandboxPayment:
     """Create (or, for a known reference, return) a payment. ``kind``: checkout | direct."""
-    reference = str(data.get("reference") or "").strip()
+    reference = _reference(data)
     amount = data.get("gross_amount")
-    if not reference or len(reference) > 100:
-        raise ApiError(400, "invalid_reference", "reference is required (at most 100 characters)")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ApiError(400, "invalid_amount", "gross_amount must be a positive integer of minor units")
     method = data.get("method") or ""
@@ -167,6 +172,32 @@ def payment_create(merchant: SandboxMerchant, data: Mapping[str, Any], *, kind: 
     return payment
 
 
+@transaction.atomic
+def setup_create(merchant: SandboxMerchant, data: Mapping[str, Any]) -> SandboxPayment:
+    """Saving a card without a payment (or, for a known reference, the same setup): the hosted card form
+    verifies the card for nothing (test cards and 3-D Secure as for a payment) and, once it passes, keeps it
+    as a token, as a paid card payment with ``save_method`` does. A decline ends the setup (``failed``)."""
+    reference = _reference(data)
+    existing = SandboxPayment.objects.filter(merchant=merchant, reference=reference).first()
+    if existing is not None:
+        if existing.kind != SandboxPayment.SETUP:
+            raise ApiError(409, "reference_reused", "this reference was already used for a payment")
+        return existing
+    payment = SandboxPayment.objects.create(
+        merchant=merchant, reference=reference, gateway_reference="sbx_" + secrets.token_hex(10), gross_amount=0,
+        currency=data.get("currency", "IDR"), kind=SandboxPayment.SETUP, method="card", save_method=True,
+        livemode=bool(data.get("livemode")), description=str(data.get("description", ""))[:300],
+        customer_name=str(data.get("customer_name", ""))[:200],
+        customer_email=str(data.get("customer_email", ""))[:200],
+        return_url=str(data.get("return_url", ""))[:500], notification_url=str(data.get("notification_url", ""))[:500],
+        metadata=dict(data.get("metadata") or {}), expires_in_seconds=data.get("expires_in_seconds") or None,
+    )
+    payment.expires_at = _expiry_for(payment)
+    payment.save(update_fields=["expires_at"])
+    _schedule_expiry(payment)
+    return payment
+
+
 def _issue(payment: SandboxPayment, method: str) -> None:
     """Choose the method and issue its instrument: VA number, QR payload, deeplink or store code."""
     payment.method = method
@@ -192,6 +223,8 @@ def _issue(payment: SandboxPayment, method: str) -> None:
 def payment_choose_method(payment_id, method: str) -> SandboxPayment:
     payment = _locked(payment_id)
     _require_open(payment)
+    if payment.kind == SandboxPayment.SETUP:
+        raise ApiError(400, "method_not_allowed", "only a card can be saved here")
     if method not in methods.ALL_METHODS or (payment.allowed_methods and method not in payment.allowed_methods):
         raise ApiError(400, "method_not_allowed", "this method is not offered for this payment")
     if payment.method != method or (payment.family != "card" and not _has_instrument(payment)):
@@ -210,6 +243,11 @@ def _require_open(payment: SandboxPayment) -> None:
         raise ApiError(409, "not_pending", f"this payment is {payment.status}")
 
 
+# A setup's notifications say what happened to the card, not to a payment.
+SETUP_EVENTS = {"payment.paid": "setup.succeeded", "payment.failed": "setup.failed",
+                "payment.expired": "setup.expired", "payment.canceled": "setup.canceled"}
+
+
 def _set_final(payment: SandboxPayment, status: str, event: str, code: str = "", message: str = "") -> None:
     before = payment.status
     payment.status = status
@@ -218,7 +256,7 @@ def _set_final(payment: SandboxPayment, status: str, event: str, code: str = "",
         payment.paid_at = clock.now()
     payment.save()
     _record(payment, status, before)
-    webhooks.emit(payment, event)
+    webhooks.emit(payment, SETUP_EVENTS.get(event, event) if payment.kind == SandboxPayment.SETUP else event)
     jobs.cancel(f"sandbox:expire:{payment.pk}")
 
 

@@ -45,7 +45,7 @@ def payment_data(payment: SandboxPayment) -> dict[str, Any]:
     return {
         "id": payment.gateway_reference,
         "reference": payment.reference,
-        "status": payment.status,
+        "status": payment.api_status,
         "gross_amount": payment.gross_amount,
         "refunded_amount": payment.refunded_amount,
         "currency": payment.currency,

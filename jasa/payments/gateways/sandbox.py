@@ -20,12 +20,15 @@ from jasa.payments.gateways.base import (
     GatewayDeclined,
     GatewayError,
     GatewayPayment,
+    GatewaySetup,
     Method,
     NextAction,
     PaymentNotFound,
     PaymentRequest,
     RefundResult,
     SavedMethodToken,
+    SetupRequest,
+    SetupStatus,
     Status,
     WebhookEvent,
     WebhookRejected,
@@ -146,6 +149,30 @@ class SandboxGateway:
             if exc.code != "token_not_found":  # unknown there: nothing left to forget
                 raise
 
+    # --- saving a card without a payment (gateways.base.SavesWithoutPayment) ---------------
+    def start_setup(self, request: SetupRequest) -> GatewaySetup:
+        """The sandbox's hosted card form verifies the card for nothing and keeps it as a ``tok_...``."""
+        from jasa.sandbox import api
+
+        return _setup(_call(api.create_setup, self.credentials, {
+            "reference": request.reference, "currency": request.currency, "description": request.description,
+            "customer_name": request.customer_name, "customer_email": request.customer_email,
+            "return_url": request.return_url, "notification_url": request.notification_url,
+            "expires_in_seconds": request.expires_in_seconds, "metadata": dict(request.metadata),
+            "livemode": not self.sandbox,
+        }))
+
+    # gateway_reference is accepted for the protocol; the sandbox finds setups by jasa's reference
+    def get_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        from jasa.sandbox import api
+
+        return _setup(_call(api.get_setup, self.credentials, reference))
+
+    def cancel_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        from jasa.sandbox import api
+
+        return _setup(_call(api.cancel_setup, self.credentials, reference))
+
     # gateway_reference is accepted for the protocol; the sandbox finds payments by jasa's reference
     def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
         from jasa.sandbox import api
@@ -181,7 +208,6 @@ class SandboxGateway:
         currency = data["currency"]
         method = Method(data["method"]) if data["method"] else None
         settled = status in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
-        token = data.get("token")
         return GatewayPayment(
             gateway_reference=data["id"],
             status=status,
@@ -192,10 +218,7 @@ class SandboxGateway:
             refunded=Money(data["refunded_amount"], currency) if data["refunded_amount"] else None,
             failure_code=data["failure_code"] if status is not Status.SUCCEEDED else "",
             failure_message=data["failure_message"],
-            saved_method=SavedMethodToken(
-                token=token["token"], method=Method.CARD, brand=token["brand"], masked=token["masked"],
-                expiry_month=token["exp_month"], expiry_year=token["exp_year"],
-            ) if token else None,
+            saved_method=_token(data),
             raw=dict(data),
         )
 
@@ -233,6 +256,23 @@ class SandboxGateway:
             raise WebhookRejected("stale or future timestamp")
         return WebhookEvent(event_id=event_id, reference=reference, kind=str(kind),
                             claimed_status=str(data.get("status", "")), payload=payload)
+
+
+def _token(data: Mapping[str, Any]) -> SavedMethodToken | None:
+    token = data.get("token")
+    if not token:
+        return None
+    return SavedMethodToken(token=token["token"], method=Method.CARD, brand=token["brand"], masked=token["masked"],
+                            expiry_month=token["exp_month"], expiry_year=token["exp_year"])
+
+
+def _setup(data: Mapping[str, Any]) -> GatewaySetup:
+    status = SetupStatus(data["status"])
+    return GatewaySetup(
+        gateway_reference=data["id"], status=status, saved_method=_token(data),
+        redirect_url=data["checkout_url"] if status is SetupStatus.PENDING else "",
+        failure_code=data["failure_code"], failure_message=data["failure_message"], raw=dict(data),
+    )
 
 
 def _next_action(data: Mapping[str, Any], hosted: bool) -> NextAction:

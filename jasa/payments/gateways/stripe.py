@@ -3,6 +3,9 @@
 Checkout Session for the hosted page (optionally ``setup_future_usage=off_session`` to save the card),
 PaymentIntent ``off_session=true, confirm=true`` for renewals with a saved payment method, Refunds,
 the PaymentIntent (or Checkout Session) as the source of truth, and detaching a removed saved method.
+Saving a card without a payment is a Checkout Session in ``mode=setup`` (a SetupIntent); its webhooks
+(``checkout.session.completed``, ``setup_intent.succeeded`` / ``setup_intent.setup_failed``) carry jasa's
+setup reference in the metadata like a payment's, and the core re-reads the session (``get_setup``).
 
 Credentials: ``secret_key`` (required), ``webhook_secret`` (``whsec_...``, to verify ``Stripe-Signature``),
 optional ``timeout`` (seconds, default 15) and ``api_base`` (another host: the local fake in tests).
@@ -33,12 +36,15 @@ from jasa.payments.gateways.base import (
     GatewayDeclined,
     GatewayError,
     GatewayPayment,
+    GatewaySetup,
     Method,
     NextAction,
     PaymentNotFound,
     PaymentRequest,
     RefundResult,
     SavedMethodToken,
+    SetupRequest,
+    SetupStatus,
     Status,
     WebhookEvent,
     WebhookRejected,
@@ -73,6 +79,20 @@ SESSION_STATUS: dict[tuple[str, str], Status] = {  # (status, payment_status)
 }
 # Checkout Session payment_method_types for jasa's methods: cards only (see StripeGateway.methods).
 CHECKOUT_TYPES: dict[Method, str] = {Method.CARD: "card"}
+# A setup-mode Checkout Session's status -> the setup's, until it is complete; then its SetupIntent.status decides.
+SETUP_SESSION_STATUS: dict[str, SetupStatus] = {
+    "open": SetupStatus.PENDING,  # also after a declined card: the client may try another on the page
+    "complete": SetupStatus.SUCCEEDED,
+    "expired": SetupStatus.EXPIRED,
+}
+SETUP_INTENT_STATUS: dict[str, SetupStatus] = {
+    "requires_payment_method": SetupStatus.PENDING,  # FAILED when a last_setup_error says why
+    "requires_confirmation": SetupStatus.PENDING,
+    "requires_action": SetupStatus.PENDING,
+    "processing": SetupStatus.PENDING,
+    "canceled": SetupStatus.CANCELED,
+    "succeeded": SetupStatus.SUCCEEDED,
+}
 REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
                  "failed": "failed", "canceled": "failed"}
 
@@ -207,6 +227,83 @@ class StripeGateway:
             self._call(self._v1.payment_methods.detach, payment_method)
         except PaymentNotFound:
             return
+
+    # --- saving a card without a payment (gateways.base.SavesWithoutPayment) ---------
+    def start_setup(self, request: SetupRequest) -> GatewaySetup:
+        """A Checkout Session in ``mode=setup``: Stripe's page collects the card into a SetupIntent, which
+        attaches the PaymentMethod to a Customer for later off-session charges. The client's Customer from an
+        earlier saved card is reused, else Checkout creates one (``customer_creation=always``)."""
+        if not request.return_url:
+            raise GatewayDeclined("Stripe Checkout needs a return URL", code="return_url")
+        metadata = {**request.metadata, REFERENCE_KEY: request.reference}
+        params: dict[str, Any] = {
+            "mode": "setup",
+            "currency": request.currency.lower(),
+            "payment_method_types": ["card"],
+            "client_reference_id": request.reference,
+            "success_url": request.return_url,
+            "cancel_url": request.return_url,
+            "metadata": metadata,
+            "setup_intent_data": {"metadata": metadata, "description": request.description},
+        }
+        customer = next((t.partition("/")[0] for t in request.saved_tokens if t.startswith("cus_")), "")
+        if customer:
+            params["customer"] = customer  # Stripe takes either a customer or customer_creation/customer_email
+        else:
+            params["customer_creation"] = "always"
+            if request.customer_email:
+                params["customer_email"] = request.customer_email
+        if request.expires_in_seconds:
+            params["expires_at"] = _session_expires_at(request.expires_in_seconds)
+        session = self._call(self._v1.checkout.sessions.create, params,
+                             {"idempotency_key": f"setup-{request.reference}"})
+        return self._setup(session)
+
+    def get_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        """By the Checkout Session id the core stored: Stripe cannot search sessions or SetupIntents by
+        metadata, so a setup whose first answer was lost is not found (the core then gives it up)."""
+        if not gateway_reference.startswith("cs_"):
+            raise PaymentNotFound(f"Stripe has no setup session for {reference}", code="not_found")
+        session = self._call(self._v1.checkout.sessions.retrieve, gateway_reference,
+                             {"expand": ["setup_intent", "setup_intent.payment_method"]})
+        if session.get("mode") != "setup":
+            raise GatewayDeclined(f"{gateway_reference} is not a setup session", code="not_setup")
+        return self._setup(session)
+
+    def cancel_setup(self, reference: str, *, gateway_reference: str = "") -> GatewaySetup:
+        current = self.get_setup(reference, gateway_reference=gateway_reference)
+        if current.status is not SetupStatus.PENDING or current.raw.get("status") != "open":
+            return current
+        self._call(self._v1.checkout.sessions.expire, gateway_reference)
+        return self.get_setup(reference, gateway_reference=gateway_reference)
+
+    @staticmethod
+    def _setup(session: Any) -> GatewaySetup:
+        """A setup session mapped to jasa's words: open (the client may try another card after a decline)
+        and expired from the session; once complete, the SetupIntent decides."""
+        intent = session.get("setup_intent")
+        intent = intent if isinstance(intent, dict) else {}
+        error = intent.get("last_setup_error") or {}
+        status = SETUP_SESSION_STATUS.get(session["status"])
+        if status is None:
+            raise GatewayError(f"Stripe sent an unknown Checkout Session status {session['status']!r}")
+        if session["status"] == "complete":
+            if intent.get("status") not in SETUP_INTENT_STATUS:
+                raise GatewayError(f"Stripe sent an unknown SetupIntent status {intent.get('status')!r}")
+            status = SETUP_INTENT_STATUS[intent["status"]]
+            if intent["status"] == "requires_payment_method" and error:
+                status = SetupStatus.FAILED
+        saved = None
+        if status is SetupStatus.SUCCEEDED:
+            saved = _card_token(intent.get("customer") or session.get("customer"), intent.get("payment_method"))
+            if saved is None:
+                raise GatewayError(f"Stripe setup {session['id']} succeeded without a customer's payment method")
+        return GatewaySetup(
+            gateway_reference=session["id"], status=status, saved_method=saved,
+            redirect_url=(session.get("url") or "") if status is SetupStatus.PENDING else "",
+            failure_code=str(error.get("decline_code") or error.get("code") or ""),
+            failure_message=str(error.get("message") or ""), raw=session,
+        )
 
     # --- reading and changing payments ----------------------------------------------
     def get_status(self, reference: str, *, gateway_reference: str = "") -> GatewayPayment:
@@ -392,16 +489,27 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 def _saved_method(intent: Any) -> SavedMethodToken | None:
-    pm = intent.get("payment_method")
-    if not intent.get("setup_future_usage") or not intent.get("customer") or not pm:
+    if not intent.get("setup_future_usage"):
         return None
-    customer = intent["customer"] if isinstance(intent["customer"], str) else intent["customer"]["id"]
+    return _card_token(intent.get("customer"), intent.get("payment_method"))
+
+
+def _card_token(customer: Any, pm: Any) -> SavedMethodToken | None:
+    """The token of a card attached to a customer (ids or expanded objects), with what a receipt may show."""
+    if not customer or not pm:
+        return None
+    customer = customer if isinstance(customer, str) else customer["id"]
     if isinstance(pm, str):
         return SavedMethodToken(token=f"{customer}/{pm}", method=Method.CARD)
     card = pm.get("card") or {}
     return SavedMethodToken(token=f"{customer}/{pm['id']}", method=Method.CARD, brand=str(card.get("brand") or ""),
                             masked=f"**** **** **** {card.get('last4', '')}" if card.get("last4") else "",
                             expiry_month=card.get("exp_month"), expiry_year=card.get("exp_year"))
+
+
+def _session_expires_at(seconds: int) -> int:
+    """A Checkout Session's ``expires_at``: Stripe accepts 30 minutes to 24 hours from now."""
+    return int((clock.now() + timedelta(seconds=min(max(seconds, 1800), 86400))).timestamp())
 
 
 def _plain(obj: Any) -> Any:

@@ -1,4 +1,5 @@
-"""A local Stripe: /v1/checkout/sessions, /v1/payment_intents (create, retrieve, search, cancel), /v1/refunds,
+"""A local Stripe: /v1/checkout/sessions (``mode=payment`` and ``mode=setup`` with its SetupIntent),
+/v1/setup_intents/{id}, /v1/payment_intents (create, retrieve, search, cancel), /v1/refunds,
 /v1/payment_methods/{id}/detach, /v1/balance, with form-encoded requests, ``expand[]`` and ``Idempotency-Key`` replay like Stripe's API.
 
 Objects follow Stripe's API reference (docs.stripe.com/api): ``checkout.session``, ``payment_intent`` with
@@ -34,6 +35,11 @@ DECLINES = {
     "pm_card_chargeDeclinedInsufficientFunds": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
 }
+
+
+# Stripe's test PaymentMethods: brand and last 4 digits of the card behind each.
+TEST_CARDS = {"pm_card_visa": ("visa", "4242"), "pm_card_mastercard": ("mastercard", "4444"),
+              "pm_card_amex": ("amex", "8431")}
 
 
 def _id(prefix: str) -> str:
@@ -82,6 +88,9 @@ class FakeStripe(FakeGateway):
         self.route("POST", r"/v1/payment_methods/(?P<pmid>pm_[^/]+)/detach", self.detach_method)
         self.route("GET", r"/v1/balance", lambda req: Reply(200, {"object": "balance", "livemode": False,
                                                                   "available": [{"amount": 0, "currency": "idr"}]}))
+        # saving a card without a payment: Checkout in mode=setup (create_session) and its SetupIntent
+        self.setup_intents: dict[str, dict[str, Any]] = {}
+        self.route("GET", r"/v1/setup_intents/(?P<seti>seti_[^/]+)", self.get_setup_intent)
 
     # --- test helpers -----------------------------------------------------------------
     def pay_session(self, sid: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:
@@ -171,6 +180,8 @@ class FakeStripe(FakeGateway):
     # --- routes -------------------------------------------------------------------------
     def create_session(self, req: Recorded) -> Reply:
         form = flat(req)
+        if form.get("mode") == "setup":
+            return self.create_setup_session(form)
         if form.get("mode") != "payment" or "success_url" not in form:
             return self._error(400, "invalid_request_error", "Missing required param: success_url.", "parameter_missing")
         sid = _id("cs")
@@ -198,6 +209,8 @@ class FakeStripe(FakeGateway):
         wanted = expands(flat(req))
         if "payment_intent" in wanted and session["payment_intent"]:
             session["payment_intent"] = self._expanded_intent(session["payment_intent"], wanted, "payment_intent.")
+        if "setup_intent" in wanted and session.get("setup_intent"):
+            session["setup_intent"] = self._expanded_setup_intent(session["setup_intent"], wanted, "setup_intent.")
         return Reply(200, session)
 
     def expire_session(self, req: Recorded, sid: str) -> Reply:
@@ -285,3 +298,82 @@ class FakeStripe(FakeGateway):
         return Reply(200, {"id": pmid, "object": "payment_method", "type": "card", "customer": None,
                            "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
                            "created": NOW, "livemode": False, "metadata": {}})
+
+    # --- saving a card without a payment: Checkout Session mode=setup, SetupIntent, PaymentMethod ----------
+    # docs.stripe.com/payments/save-and-reuse (Checkout in setup mode) and /api/setup_intents/object: the
+    # session creates its SetupIntent (``setup_intent``) with the session; on the hosted page the client's
+    # card confirms it (``succeeded``, the PaymentMethod attached to the session's Customer), or an attempt
+    # fails (``requires_payment_method`` with ``last_setup_error``) and the session stays open for another.
+    def create_setup_session(self, form: dict[str, str]) -> Reply:
+        for given, other in (("customer", "customer_creation"), ("customer", "customer_email")):
+            if form.get(given) and form.get(other):
+                return self._error(400, "invalid_request_error",
+                                   f"You may only specify one of these parameters: {given}, {other}.")
+        if "success_url" not in form:
+            return self._error(400, "invalid_request_error", "Missing required param: success_url.", "parameter_missing")
+        if any(k.startswith("line_items[") for k in form):
+            return self._error(400, "invalid_request_error", "You can not pass `line_items` in `setup` mode.")
+        if not form.get("currency") and not any(k.startswith("payment_method_types[") for k in form):
+            return self._error(400, "invalid_request_error", "Missing required param: currency.", "parameter_missing")
+        if form.get("customer") and form["customer"] not in set(self.attached.values()):
+            return self._error(400, "invalid_request_error", f"No such customer: '{form['customer']}'",
+                               "resource_missing")
+        sid, seti = _id("cs"), _id("seti")
+        self.setup_intents[seti] = {
+            "id": seti, "object": "setup_intent", "status": "requires_payment_method", "usage": "off_session",
+            "customer": form.get("customer"), "payment_method": None, "last_setup_error": None, "next_action": None,
+            "metadata": nested(form, "setup_intent_data[metadata]"), "payment_method_types": ["card"],
+            "description": form.get("setup_intent_data[description]"), "livemode": False, "created": NOW,
+        }
+        session = {
+            "id": sid, "object": "checkout.session", "mode": "setup", "status": "open",
+            "payment_status": "no_payment_required", "url": f"https://checkout.stripe.com/c/pay/{sid}",
+            "amount_total": None, "currency": form.get("currency"), "client_reference_id": form.get("client_reference_id"),
+            "customer": form.get("customer"), "customer_creation": form.get("customer_creation"),
+            "customer_email": form.get("customer_email"), "metadata": nested(form, "metadata"), "payment_intent": None,
+            "setup_intent": seti, "success_url": form["success_url"], "cancel_url": form.get("cancel_url"),
+            "expires_at": int(form.get("expires_at", NOW + 86400)), "livemode": False,
+        }
+        self.sessions[sid] = session
+        return Reply(200, self._public(session))
+
+    def complete_setup(self, sid: str, payment_method: str = "pm_card_visa") -> dict[str, Any]:
+        """The client saves a card on the hosted setup page: the SetupIntent succeeds and the PaymentMethod is
+        attached to the session's Customer (created now when the session was to create one)."""
+        session = self.sessions[sid]
+        customer = session["customer"] or _id("cus")
+        intent = self.setup_intents[session["setup_intent"]]
+        intent.update(status="succeeded", customer=customer, payment_method=payment_method, last_setup_error=None)
+        session.update(status="complete", customer=customer)
+        self.attached[payment_method] = customer
+        return intent
+
+    def fail_setup_attempt(self, sid: str, decline_code: str = "generic_decline",
+                           message: str = "Your card was declined.") -> dict[str, Any]:
+        """A card the bank declines on the setup page: the SetupIntent waits for another card, the session stays open."""
+        intent = self.setup_intents[self.sessions[sid]["setup_intent"]]
+        intent.update(status="requires_payment_method", payment_method=None, last_setup_error={
+            "type": "card_error", "code": "card_declined", "decline_code": decline_code, "message": message})
+        return intent
+
+    def set_setup_intent(self, sid: str, **fields: Any) -> None:
+        self.setup_intents[self.sessions[sid]["setup_intent"]].update(fields)
+
+    def _expanded_setup_intent(self, seti: str, wanted: set[str], prefix: str = "") -> dict[str, Any]:
+        intent = dict(self.setup_intents[seti])
+        if f"{prefix}payment_method" in wanted and intent["payment_method"]:
+            intent["payment_method"] = self.payment_method(intent["payment_method"])
+        return intent
+
+    def payment_method(self, pmid: str) -> dict[str, Any]:
+        """A card PaymentMethod as Stripe returns it: brand, last 4 and expiry only (never the number)."""
+        brand, last4 = TEST_CARDS.get(pmid, ("visa", "4242"))
+        return {"id": pmid, "object": "payment_method", "type": "card", "customer": self.attached.get(pmid),
+                "card": {"brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2030, "funding": "credit",
+                         "country": "US"},
+                "created": NOW, "livemode": False, "metadata": {}}
+
+    def get_setup_intent(self, req: Recorded, seti: str) -> Reply:
+        if seti not in self.setup_intents:
+            return self._error(404, "invalid_request_error", f"No such setupintent: '{seti}'", "resource_missing")
+        return Reply(200, self._expanded_setup_intent(seti, expands(flat(req))))
