@@ -11,6 +11,8 @@ from jasa.core.models import AuditEntry
 
 
 def workspace_by_slug(slug: str) -> Workspace | None:
+    if "\x00" in slug:  # no slug holds NUL, and PostgreSQL refuses to even compare one (an error, not a miss)
+        return None
     return Workspace.objects.filter(slug=slug).first()
 
 

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field
 from jasa.accounts import selectors, services
 from jasa.accounts.models import ApiKey, Membership, Workspace
 from jasa.api.auth import api_auth, require_slug
+from jasa.api.schemas import In
 
 router = Router(tags=["workspaces"], auth=api_auth)
 
@@ -48,7 +49,7 @@ class WorkspaceOut(Schema):
         return obj.logo.url if obj.logo else None
 
 
-class WorkspacePatch(Schema):
+class WorkspacePatch(In):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -95,7 +96,7 @@ class MemberOut(Schema):
         return obj.created_at
 
 
-class InvitationIn(Schema):
+class InvitationIn(In):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(max_length=254)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.utils import check_csrf
-from pydantic import AfterValidator, field_validator
+from pydantic import field_validator
 
 from jasa.accounts.permissions import can
 from jasa.accounts.selectors import membership_for, workspace_by_slug
+from jasa.api.schemas import Aware, In
 from jasa.bookings import services
 from jasa.bookings.links import booking_from_signature, manage_url
 from jasa.bookings.models import Booking
@@ -59,7 +60,7 @@ class SlotsOut(Schema):
     slots: list[SlotOut]
 
 
-class ClientIn(Schema):
+class ClientIn(In):
     name: str = Field(..., min_length=1, max_length=200)
     email: str = Field(..., max_length=254)
     phone: str = Field(..., max_length=40)
@@ -91,19 +92,9 @@ class ClientIn(Schema):
         return normalize_phone(value)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError("Give the time with its UTC offset, e.g. 2026-12-07T09:00:00+07:00.")
-    return value
-
-
-# A start time a client sends: it must carry its UTC offset, or nobody knows which 09:00 is meant.
-AwareStart = Annotated[dt.datetime, AfterValidator(_aware)]
-
-
-class BookingIn(Schema):
+class BookingIn(In):
     offer: uuid.UUID
-    start: AwareStart
+    start: Aware
     staff: uuid.UUID | None = None
     client: ClientIn
     answers: dict[str, Any] = Field(default_factory=dict)
@@ -111,11 +102,11 @@ class BookingIn(Schema):
     tz: str | None = None
 
 
-class RescheduleIn(Schema):
-    start: AwareStart
+class RescheduleIn(In):
+    start: Aware
 
 
-class CancelIn(Schema):
+class CancelIn(In):
     reason: str = Field("", max_length=200)
 
 

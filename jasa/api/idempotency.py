@@ -12,10 +12,24 @@ import time
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from jasa.api.models import IdempotentRequest
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
+MAX_KEY_LENGTH = 200  # IdempotentRequest.key
+
+
+def _invalid_key(key: str) -> JsonResponse | None:
+    if len(key) > MAX_KEY_LENGTH:
+        message = _("Idempotency-Key is longer than %(max)d characters.") % {"max": MAX_KEY_LENGTH}
+    elif not key.isprintable():
+        # a control character (NUL above all) cannot be stored or compared in PostgreSQL
+        message = _("Idempotency-Key may only hold printable characters.")
+    else:
+        return None
+    return JsonResponse({"detail": message, "code": "invalid",
+                         "errors": [{"field": "Idempotency-Key", "message": message}]}, status=422)
 
 
 def _scope(request) -> str:
@@ -42,8 +56,9 @@ class IdempotencyMiddleware:
         key = request.META.get(HEADER)
         if request.method != "POST" or not key or not request.path.startswith("/api/"):
             return self.get_response(request)
-        if len(key) > 200:
-            return JsonResponse({"detail": "Idempotency-Key is longer than 200 characters."}, status=422)
+        invalid = _invalid_key(key)
+        if invalid is not None:
+            return invalid
         body_hash = hashlib.sha256(request.body).hexdigest()
         lookup = {"scope": _scope(request), "key": key, "method": request.method, "path": request.path}
         try:

@@ -3,20 +3,27 @@
 Money is ``{"amount": <integer minor units>, "currency": "IDR"}``. Every POST honours the
 Idempotency-Key header (jasa.api.idempotency); starting a payment also uses it as the
 payment's idempotency key, so a retried request never starts a second payment.
+Input is bounded here (MAX_AMOUNT, MAX_QUANTITY, MAX_DUE_YEARS) so that nothing a caller sends
+can overflow a column: a number too large is a 422 naming its field, never a database error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field, StrictInt, field_validator
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from jasa.accounts.models import Client
 from jasa.api.auth import api_auth, require_slug
+from jasa.api.schemas import Aware, In
+from jasa.core import clock
 from jasa.core.errors import NotFound
 from jasa.core.money import CURRENCIES, Money
 from jasa.payments import selectors, services, services_methods, services_transfer
@@ -39,11 +46,18 @@ class ErrorOut(Schema):
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 
+# The most money the API takes, in minor units (Rp 10 trillion; USD 100 billion in cents): any one amount,
+# a line's amount × quantity, and an invoice's lines together. Far above any service sold here, and far
+# inside a PostgreSQL bigint (9.2 × 10^18) also once tax, fees and sums are added on top.
+MAX_AMOUNT = 10**13
+MAX_QUANTITY = 100_000  # as the staff's invoice form
+MAX_DUE_YEARS = 10  # a due date further from today than this is a typo
 
-class MoneyIO(Schema):
+
+class MoneyIO(In):
     model_config = ConfigDict(extra="forbid")
 
-    amount: StrictInt
+    amount: StrictInt = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="integer minor units, at most 10^13")
     currency: str = "IDR"
 
     @field_validator("currency")
@@ -61,13 +75,29 @@ def _money(amount: int, currency: str) -> dict:
     return {"amount": amount, "currency": currency}
 
 
-class LineIn(Schema):
+def _too_much() -> str:
+    return _("That is more than %(max)s minor units together; split it over invoices.") % {"max": MAX_AMOUNT}
+
+
+class LineIn(In):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["service", "surcharge", "discount", "tax"] = "service"
     description: str = Field(min_length=1, max_length=300)
     amount: MoneyIO
-    quantity: StrictInt = Field(1, ge=1, le=100_000)
+    quantity: StrictInt = Field(1, ge=1, le=MAX_QUANTITY)
+
+    @field_validator("quantity")
+    @classmethod
+    def _line_total_bounded(cls, quantity: int, info: ValidationInfo) -> int:
+        amount = info.data.get("amount")  # absent when the amount itself was invalid
+        if amount is not None and abs(amount.amount) * quantity > MAX_AMOUNT:
+            raise ValueError(_too_much())
+        return quantity
+
+    @property
+    def total(self) -> int:
+        return abs(self.amount.amount) * self.quantity
 
 
 class LineOut(Schema):
@@ -86,16 +116,30 @@ class LineOut(Schema):
         return _money(obj.line_amount, obj.currency)
 
 
-class InvoiceIn(Schema):
+class InvoiceIn(In):
     model_config = ConfigDict(extra="forbid")
 
     client_id: uuid.UUID
     lines: list[LineIn] = Field(min_length=1, max_length=200)
     currency: str | None = Field(None, min_length=3, max_length=3)
-    due_at: dt.datetime | None = None
+    due_at: Aware | None = Field(None, description=f"with its UTC offset, within {MAX_DUE_YEARS} years of today")
     source: str = Field("", max_length=200)
     memo: str = Field("", max_length=5000)
     issue: bool = False
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_bounded(cls, lines: list[LineIn]) -> list[LineIn]:
+        if sum(line.total for line in lines) > MAX_AMOUNT:
+            raise ValueError(_too_much())
+        return lines
+
+    @field_validator("due_at")
+    @classmethod
+    def _due_at_near(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and abs(value - clock.now()) > dt.timedelta(days=365 * MAX_DUE_YEARS):
+            raise ValueError(_("Give a due date within %(years)d years of today.") % {"years": MAX_DUE_YEARS})
+        return value
 
 
 class InvoiceOut(Schema):
@@ -147,19 +191,29 @@ class InvoiceOut(Schema):
         return list(obj.lines.all())
 
 
-class VoidIn(Schema):
+class VoidIn(In):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class PaymentIn(Schema):
+def _web_address(value: str) -> str:
+    # the gateway sends the client's browser there after paying: only a web address, never javascript: & co.
+    if value:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except DjangoValidationError:
+            raise ValueError(_("Give a web address starting with https:// (or http://)."))
+    return value
+
+
+class PaymentIn(In):
     model_config = ConfigDict(extra="forbid")
 
     gateway: str | None = Field(None, max_length=40)
     method: str | None = Field(None, max_length=20)
     amount: MoneyIO | None = None
-    return_url: str = Field("", max_length=1000)
+    return_url: Annotated[str, AfterValidator(_web_address)] = Field("", max_length=1000)
     save_method: bool = False
     idempotency_key: str | None = Field(None, min_length=1, max_length=200,
                                         description="defaults to the Idempotency-Key header")
@@ -194,7 +248,7 @@ class PaymentOut(Schema):
         return obj.applied.to_json()
 
 
-class RefundIn(Schema):
+class RefundIn(In):
     model_config = ConfigDict(extra="forbid")
 
     amount: MoneyIO
@@ -217,7 +271,7 @@ class RefundOut(Schema):
         return obj.amount.to_json()
 
 
-class RefundTransferIn(Schema):
+class RefundTransferIn(In):
     model_config = ConfigDict(extra="forbid")
 
     amount: MoneyIO
@@ -325,7 +379,7 @@ def invoices_void(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payloa
 
 @router.post("/workspaces/{slug}/invoices/{invoice_id}/payments", response={201: PaymentOut, **ERRORS})
 def payments_start(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payload: PaymentIn):
-    workspace, _ = require_slug(request, slug, "invoices.manage")
+    workspace, _member = require_slug(request, slug, "invoices.manage")
     invoice = selectors.invoice_get(workspace, invoice_id)
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or f"api:{uuid.uuid4()}"
     payment = services.payment_start(
@@ -336,8 +390,12 @@ def payments_start(request: HttpRequest, slug: str, invoice_id: uuid.UUID, paylo
     return Status(201, payment)
 
 
+# a filter value is a status or a method name: short lowercase words (anything else matches nothing anyway)
+FilterWord = Annotated[str | None, Query(None, max_length=40, pattern=r"^[a-z0-9_]+$")]
+
+
 @router.get("/workspaces/{slug}/payments", response={200: list[PaymentOut], **ERRORS})
-def payments_list(request: HttpRequest, slug: str, status: str | None = None, method: str | None = None,
+def payments_list(request: HttpRequest, slug: str, status: FilterWord = None, method: FilterWord = None,
                   invoice_id: uuid.UUID | None = None):
     workspace, _ = require_slug(request, slug, "payments.view")
     invoice = selectors.invoice_get(workspace, invoice_id) if invoice_id else None
