@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 from jasa.accounts import selectors, services
 from jasa.accounts.models import ApiKey, Membership, Workspace
 from jasa.api.auth import api_auth, require_slug
-from jasa.api.schemas import In
+from jasa.api.schemas import ErrorOut, In
 
 router = Router(tags=["workspaces"], auth=api_auth)
 
@@ -109,11 +109,6 @@ class InvitationOut(Schema):
     role: RoleName
     expires_at: dt.datetime
     created_at: dt.datetime
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str
 
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

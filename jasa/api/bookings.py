@@ -20,7 +20,7 @@ from pydantic import field_validator
 
 from jasa.accounts.permissions import can
 from jasa.accounts.selectors import membership_for, workspace_by_slug
-from jasa.api.schemas import Aware, In
+from jasa.api.schemas import Aware, ErrorOut, In
 from jasa.bookings import services
 from jasa.bookings.links import booking_from_signature, manage_url
 from jasa.bookings.models import Booking
@@ -110,7 +110,9 @@ class CancelIn(In):
     reason: str = Field("", max_length=200)
 
 
-class PaymentOut(Schema):
+class BookingPaymentOut(Schema):
+    """The deposit to pay (not a payment of jasa.api.payments: its own name, as OpenAPI names by class)."""
+
     amount: MoneyOut
     checkout_url: str
 
@@ -123,7 +125,7 @@ class BookingOut(Schema):
     start: str
     end: str
     hold_expires_at: str | None
-    payment: PaymentOut
+    payment: BookingPaymentOut
     price: MoneyOut
     deposit_refunded: MoneyOut
     # the Google Meet link once the calendar event exists (docs/bookings.md); only for the booking's
@@ -134,12 +136,6 @@ class BookingOut(Schema):
 class BookingCreatedOut(BookingOut):
     manage_token: str
     manage_url: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "error"
-    errors: list[dict[str, str]] = []
 
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}

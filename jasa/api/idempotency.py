@@ -3,6 +3,7 @@
 Implemented as middleware over /api/ so every POST handler gets it without remembering to.
 The first request with a key inserts a row (unique constraint); a concurrent second one
 waits for the first to finish by retrying the read, so two racing requests never both act.
+``document`` writes the header into the OpenAPI schema of every POST operation, for the same reason.
 """
 
 from __future__ import annotations
@@ -18,6 +19,37 @@ from jasa.api.models import IdempotentRequest
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 200  # IdempotentRequest.key
+
+OPENAPI_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": (
+        "Any unique string (a UUID is good). Repeating the request with the same key and the same body "
+        "answers the first answer again (header Idempotent-Replayed: true) and does nothing more; the same "
+        "key with another body is 422 (code idempotency_mismatch); while the first is still running, 409. "
+        "Keys are per caller and per path. A 5xx answer is not kept: retry with the same key."
+    ),
+}
+REPLAYED_HEADER = {"Idempotent-Replayed": {
+    "description": "true when this is the stored answer to an earlier request with the same Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}}
+
+
+def document(schema: dict) -> None:
+    """Declare the header on every POST operation of an OpenAPI schema, and the replay header on its 2xx."""
+    for operations in schema.get("paths", {}).values():
+        operation = operations.get("post")
+        if operation is None:
+            continue
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+            parameters.append(dict(OPENAPI_PARAMETER))
+        for status, response in operation.get("responses", {}).items():
+            if str(status).startswith("2"):
+                response.setdefault("headers", {}).update(REPLAYED_HEADER)
 
 
 def _invalid_key(key: str) -> JsonResponse | None:

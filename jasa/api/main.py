@@ -12,13 +12,23 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
+from jasa.api import idempotency
 from jasa.core.errors import JasaError
 
 log = logging.getLogger(__name__)
 
 
-api = NinjaAPI(
+class JasaAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        # The Idempotency-Key header is handled by middleware, so no operation declares it: say it here, once.
+        idempotency.document(schema)
+        return schema
+
+
+api = JasaAPI(
     title="jasa API",
     version="1",
     urls_namespace="api",

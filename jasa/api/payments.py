@@ -22,7 +22,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictInt, ValidationInf
 
 from jasa.accounts.models import Client
 from jasa.api.auth import api_auth, require_slug
-from jasa.api.schemas import Aware, In
+from jasa.api.schemas import Aware, ErrorOut, In
 from jasa.core import clock
 from jasa.core.errors import NotFound
 from jasa.core.money import CURRENCIES, Money
@@ -37,11 +37,6 @@ from jasa.payments.models import (
 )
 
 router = Router(tags=["payments"], auth=api_auth)
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str
 
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}

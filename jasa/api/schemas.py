@@ -1,4 +1,7 @@
-"""What request bodies of the API share: ``In``, the base of input schemas, and ``Aware`` times.
+"""What the API's routers share: ``In``, the base of input schemas, ``Aware`` times, and ``ErrorOut``.
+
+OpenAPI names a schema by its class name, so a name is used once across all routers (else one
+router's schema silently stands for the other's): shared shapes live here.
 
 PostgreSQL refuses a NUL character (U+0000) in any text column or JSON value, so a string holding one
 would reach the database and fail there as a 500. ``In`` refuses it up front as a 422 naming the field,
@@ -45,3 +48,15 @@ def _aware(value: dt.datetime) -> dt.datetime:
 # A time a caller sends: it must carry its UTC offset, or nobody knows which 09:00 is meant.
 Aware = Annotated[dt.datetime, AfterValidator(_aware)]
 
+
+class FieldError(Schema):
+    field: str  # dotted path in the body ("lines.0.amount.amount"), a query parameter, or a header
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error answer: ``detail`` for people, ``code`` for programs, ``errors`` naming the fields at fault."""
+
+    detail: str
+    code: str = "error"
+    errors: list[FieldError] = []

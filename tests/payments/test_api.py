@@ -151,10 +151,45 @@ def test_finance_may_refund_staff_may_not(ws, client, member_factory, buyer):
     assert r.status_code == 403
 
 
+PAYMENT_ROUTES = {
+    "/invoices": {"get", "post"},
+    "/invoices/{invoice_id}": {"get"},
+    "/invoices/{invoice_id}/issue": {"post"},
+    "/invoices/{invoice_id}/void": {"post"},
+    "/invoices/{invoice_id}/payments": {"post"},
+    "/payments": {"get"},
+    "/payments/{payment_id}": {"get"},
+    "/payments/{payment_id}/sync": {"post"},
+    "/payments/{payment_id}/refunds": {"post"},
+    "/payments/{payment_id}/refund-transfers": {"post"},
+    "/refunds": {"get"},
+    "/refunds/owed": {"get"},
+    "/saved-methods": {"get"},
+    "/saved-methods/{saved_id}": {"delete"},
+}
+
+
 def test_openapi_lists_payment_routes(client, db):
     doc = client.get("/api/v1/openapi.json").json()
-    assert "/api/v1/workspaces/{slug}/invoices/{invoice_id}/payments" in doc["paths"]
-    assert "/api/v1/workspaces/{slug}/payments/{payment_id}/refunds" in doc["paths"]
+    prefix = "/api/v1/workspaces/{slug}"
+    listed = {path.removeprefix(prefix): set(ops) for path, ops in doc["paths"].items()
+              if path.startswith(prefix) and "payments" in {t for op in ops.values() for t in op.get("tags", [])}}
+    assert listed == PAYMENT_ROUTES
+    # every POST of the whole API declares the Idempotency-Key header and the replay header of its answer
+    posts = [(path, ops["post"]) for path, ops in doc["paths"].items() if "post" in ops]
+    assert len(posts) >= 10
+    for path, op in posts:
+        header = [p for p in op["parameters"] if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+        assert len(header) == 1 and header[0]["required"] is False, path
+        assert header[0]["schema"]["maxLength"] == 200 and "same key" in header[0]["description"]
+        success = [r for status, r in op["responses"].items() if status.startswith("2")]
+        assert success and all("Idempotent-Replayed" in r["headers"] for r in success), path
+    for path, ops in doc["paths"].items():  # and nothing else does
+        for method in set(ops) - {"post"}:
+            assert all(p["name"] != "Idempotency-Key" for p in ops[method].get("parameters", [])), (method, path)
+    assert "invoice_id" in doc["components"]["schemas"]["PaymentOut"]["properties"]  # not the booking one
+    assert set(doc["components"]["schemas"]["ErrorOut"]["properties"]) == {"detail", "code", "errors"}
+    assert doc["components"]["schemas"]["MoneyIO"]["properties"]["amount"]["maximum"] == 10**13
 
 
 def test_invoice_post_honours_idempotency_key(api, buyer):
