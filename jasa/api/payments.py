@@ -24,7 +24,7 @@ from jasa.accounts.models import Client
 from jasa.api.auth import api_auth, require_slug
 from jasa.api.schemas import Aware, ErrorOut, In
 from jasa.core import clock
-from jasa.core.errors import NotFound
+from jasa.core.errors import JasaError, NotFound, ValidationError
 from jasa.core.money import CURRENCIES, Money
 from jasa.payments import selectors, services, services_methods, services_transfer
 from jasa.payments.models import (
@@ -210,6 +210,9 @@ class PaymentIn(In):
     amount: MoneyIO | None = None
     return_url: Annotated[str, AfterValidator(_web_address)] = Field("", max_length=1000)
     save_method: bool = False
+    saved_method_id: uuid.UUID | None = Field(
+        None, description="charge this saved method of the invoice's client now, off-session, for the whole "
+                          "balance; gateway, method, amount, return_url and save_method are then left out")
     idempotency_key: str | None = Field(None, min_length=1, max_length=200,
                                         description="defaults to the Idempotency-Key header")
 
@@ -227,6 +230,8 @@ class PaymentOut(Schema):
     next_action: dict
     failure_code: str
     failure_message: str
+    off_session: bool
+    saved_method_id: uuid.UUID | None  # the saved method an off-session charge used
     expires_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -374,15 +379,44 @@ def invoices_void(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payloa
 
 @router.post("/workspaces/{slug}/invoices/{invoice_id}/payments", response={201: PaymentOut, **ERRORS})
 def payments_start(request: HttpRequest, slug: str, invoice_id: uuid.UUID, payload: PaymentIn):
+    """Start a payment of the invoice: a checkout for the client (``checkout_url`` / ``next_action``), or with
+    ``saved_method_id`` an off-session charge of the client's saved method, answered with its outcome
+    (``succeeded``; ``failed`` with ``failure_code`` when the bank declines; ``requires_action`` when the bank
+    wants the client to confirm it at ``next_action.url``)."""
     workspace, _member = require_slug(request, slug, "invoices.manage")
     invoice = selectors.invoice_get(workspace, invoice_id)
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or f"api:{uuid.uuid4()}"
+    if payload.saved_method_id is not None:
+        return Status(201, _charge_saved(workspace, invoice, payload.saved_method_id, payload, key))
     payment = services.payment_start(
         invoice=invoice, idempotency_key=key, gateway=payload.gateway, method=payload.method,
         amount=payload.amount.money() if payload.amount else None, return_url=payload.return_url,
         save_method=payload.save_method,
     )
     return Status(201, payment)
+
+
+def _charge_saved(workspace, invoice: Invoice, saved_id: uuid.UUID, payload: PaymentIn, key: str) -> PaymentIntent:
+    given = [name for name in ("gateway", "method", "amount", "return_url", "save_method")
+             if name in payload.model_fields_set]
+    if given:
+        # the saved method fixes the gateway and the method, and an off-session charge pays the whole balance
+        raise ValidationError(_("Leave out %(fields)s when charging a saved method.") % {"fields": ", ".join(given)},
+                              field=given[0])
+    saved = selectors.saved_methods(workspace, active_only=False).filter(pk=saved_id).first()
+    if saved is None:  # also another business's method: it does not exist here
+        raise NotFound(_("No such saved payment method."), field="saved_method_id")
+    if saved.is_active and services_methods.is_expired(saved):
+        # as for a no-show's balance (usable_saved_method): an expired card is only declined, so it is not tried
+        raise ValidationError(_("That card expired at the end of %(month)02d/%(year)d; ask the client to pay on "
+                                "the invoice's page or to save a new card.")
+                              % {"month": saved.expiry_month, "year": saved.expiry_year}, field="saved_method_id")
+    try:
+        return services.payment_charge_saved(invoice=invoice, saved_method=saved, idempotency_key=key)
+    except JasaError as exc:
+        if exc.field == "saved_method":  # the service's name for it; the caller sent saved_method_id
+            exc.field = "saved_method_id"
+        raise
 
 
 # a filter value is a status or a method name: short lowercase words (anything else matches nothing anyway)

@@ -216,17 +216,48 @@ API_ACTORS = [*PEOPLE, *KEYS]
 def api_row(*outcomes: str) -> dict[str, str]:
     return dict(zip(API_ACTORS, outcomes, strict=True))
 
+def _charge_target(ws: Workspace):
+    """An open invoice of ``ws`` and a card its client saved (at the sandbox, which says yes), made once."""
+    from jasa.accounts.models import Client
+    from jasa.core import clock
+    from jasa.core.money import Money
+    from jasa.payments.models import Invoice, SavedPaymentMethod
+    from jasa.payments.services import invoice_create, invoice_issue
+    from jasa.sandbox.services import merchant_for_workspace
+
+    invoice = Invoice.objects.filter(workspace=ws, source="permissions:charge").first()
+    if invoice is None:
+        merchant_for_workspace(ws)
+        client = Client.objects.create(workspace=ws, name="Klien", email=f"klien@{ws.slug}.test")
+        invoice = invoice_issue(invoice_create(workspace=ws, client=client, source="permissions:charge",
+                                               lines=[{"description": "Langganan", "amount": Money(99_000)}]))
+        SavedPaymentMethod.objects.create(workspace=ws, client=client, gateway="sandbox", method="card",
+                                          token="tok_sandbox_success", consent_at=clock.now())
+    return invoice, SavedPaymentMethod.objects.get(workspace=ws, client=invoice.client)
+
+
+def _charged(ws, actor) -> bool:
+    from jasa.payments.models import PaymentIntent
+
+    invoice, saved = _charge_target(ws)
+    return PaymentIntent.objects.filter(invoice=invoice, saved_method=saved, off_session=True).exists()
+
+
 API_ACTIONS = {
     "workspace_get": ("get", lambda ws: f"/api/v1/workspaces/{ws.slug}", None, None),
     "members_get": ("get", lambda ws: f"/api/v1/workspaces/{ws.slug}/members", None, None),
     "workspace_patch": (
-        "patch", lambda ws: f"/api/v1/workspaces/{ws.slug}", lambda actor: {"legal_name": f"PT {actor}"},
+        "patch", lambda ws: f"/api/v1/workspaces/{ws.slug}", lambda ws, actor: {"legal_name": f"PT {actor}"},
         lambda ws, actor: Workspace.objects.get(pk=ws.pk).legal_name == f"PT {actor}",
     ),
     "invitation_post": (
         "post", lambda ws: f"/api/v1/workspaces/{ws.slug}/invitations",
-        lambda actor: {"email": f"api-{actor}@example.test", "role": "staff"},
+        lambda ws, actor: {"email": f"api-{actor}@example.test", "role": "staff"},
         lambda ws, actor: Invitation.objects.filter(workspace=ws, email=f"api-{actor}@example.test").exists(),
+    ),
+    "charge_saved_method": (
+        "post", lambda ws: f"/api/v1/workspaces/{ws.slug}/invoices/{_charge_target(ws)[0].pk}/payments",
+        lambda ws, actor: {"saved_method_id": str(_charge_target(ws)[1].pk)}, _charged,
     ),
 }
 
@@ -236,6 +267,8 @@ API_TABLE: dict[str, dict[str, str]] = {
     "members_get":     api_row(OK, OK, OK, OK, HIDDEN, UNAUTH, OK, OK, OK),
     "workspace_patch": api_row(OK, OK, DENIED, DENIED, HIDDEN, UNAUTH, OK, DENIED, DENIED),
     "invitation_post": api_row(OK, OK, DENIED, DENIED, HIDDEN, UNAUTH, OK, DENIED, DENIED),
+    # as starting a payment: invoices.manage
+    "charge_saved_method": api_row(OK, OK, DENIED, OK, HIDDEN, UNAUTH, OK, DENIED, OK),
 }
 
 
@@ -247,7 +280,7 @@ def _do_api(client, world, actor, action, ws):
     c = _client(client, world, actor)
     if method == "get":
         return c.get(url(ws), **headers)
-    return getattr(c, method)(url(ws), data=json.dumps(data(actor)), content_type="application/json", **headers)
+    return getattr(c, method)(url(ws), data=json.dumps(data(ws, actor)), content_type="application/json", **headers)
 
 
 @pytest.mark.parametrize("actor", API_ACTORS)

@@ -187,7 +187,10 @@ def test_openapi_lists_payment_routes(client, db):
     for path, ops in doc["paths"].items():  # and nothing else does
         for method in set(ops) - {"post"}:
             assert all(p["name"] != "Idempotency-Key" for p in ops[method].get("parameters", [])), (method, path)
-    assert "invoice_id" in doc["components"]["schemas"]["PaymentOut"]["properties"]  # not the booking one
+    # charging a saved method is the same operation as starting a payment
+    payment_in = doc["components"]["schemas"]["PaymentIn"]["properties"]
+    assert payment_in["saved_method_id"]["anyOf"][0]["format"] == "uuid"
+    assert "saved_method_id" in doc["components"]["schemas"]["PaymentOut"]["properties"]  # not the booking one
     assert set(doc["components"]["schemas"]["ErrorOut"]["properties"]) == {"detail", "code", "errors"}
     assert doc["components"]["schemas"]["MoneyIO"]["properties"]["amount"]["maximum"] == 10**13
 
