@@ -22,7 +22,7 @@ from jasa.core import clock
 from jasa.core.errors import InvalidTransition
 from jasa.core.models import BaseModel, WorkspaceOwned
 from jasa.core.money import Money
-from jasa.payments.gateways.base import Status
+from jasa.payments.gateways.base import SetupStatus, Status
 
 # --- invoices ------------------------------------------------------------------------------------
 
@@ -496,6 +496,60 @@ class SavedPaymentMethod(WorkspaceOwned):
         if self.expiry_month and self.expiry_year:
             label += f" ({self.expiry_month:02d}/{self.expiry_year % 100:02d})"
         return label
+
+
+class SavedMethodSetup(WorkspaceOwned):
+    """A client saving a card without paying (for a trial, or to change the card): started on the gateway's
+    hosted page (``redirect_url``), finished when the gateway says so. Its id is the reference sent to the
+    gateway. ``status`` leaves ``pending`` once, through services_setup under a row lock; a succeeded setup
+    points at the SavedPaymentMethod it made. ``consent_at``: when the client agreed, on jasa's page, that
+    the business may charge the card later (the moment they asked to add it)."""
+
+    STATUS_CHOICES = [(s.value, s.value) for s in SetupStatus]
+
+    client = models.ForeignKey("accounts.Client", on_delete=models.CASCADE, related_name="method_setups")
+    gateway = models.CharField(max_length=40)
+    gateway_account = models.ForeignKey(GatewayAccount, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", help_text="empty: the sandbox without settings")
+    idempotency_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=SetupStatus.PENDING.value)
+    gateway_reference = models.CharField(max_length=200, blank=True)
+    redirect_url = models.URLField(max_length=1000, blank=True)
+    return_url = models.URLField(max_length=1000, blank=True)
+    consent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    saved_method = models.ForeignKey(SavedPaymentMethod, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="setups")
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="when the gateway accepted the start")
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "idempotency_key"], name="method_setup_key_once"),
+            models.CheckConstraint(
+                condition=Q(status=SetupStatus.PENDING.value, finished_at__isnull=True)
+                | (~Q(status=SetupStatus.PENDING.value) & Q(finished_at__isnull=False)),
+                name="method_setup_finished_when_final",
+            ),
+            models.CheckConstraint(condition=Q(saved_method__isnull=True) | Q(status=SetupStatus.SUCCEEDED.value),
+                                   name="method_setup_method_only_when_succeeded"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="method_setup_status")]
+
+    def __str__(self) -> str:
+        return f"setup {str(self.pk)[:8]} {self.status}"
+
+    @property
+    def reference(self) -> str:
+        return str(self.pk)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == SetupStatus.PENDING
 
 
 class WebhookEvent(models.Model):

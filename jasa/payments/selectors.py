@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jasa.core import clock
 from jasa.core.errors import NotFound
+from jasa.payments.gateways.base import SetupStatus
 from jasa.payments.models import (
     Invoice,
     InvoiceStatus,
@@ -18,6 +20,7 @@ from jasa.payments.models import (
     PaymentIntent,
     Receipt,
     Refund,
+    SavedMethodSetup,
     SavedPaymentMethod,
     WebhookEvent,
 )
@@ -222,6 +225,33 @@ def webhook_summary(workspace) -> dict[str, Any]:
     by_state = dict(events.filter(received_at__gte=since).values("state").annotate(n=Count("id"))
                     .values_list("state", "n"))
     return {"since": since, "gateways": gateways, "counts": {s: by_state.get(s, 0) for s in WEBHOOK_STATES}}
+
+
+# --- saving a card without a payment (services_setup) ----------------------------------------------
+
+
+def setup_for_reference(reference: str) -> SavedMethodSetup | None:
+    """The setup a gateway's notification names by jasa's reference (its id), in any workspace: the
+    webhook is verified, and the setup's own workspace then scopes everything done with it."""
+    try:
+        pk = uuid.UUID(reference)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return SavedMethodSetup.objects.filter(pk=pk).first()
+
+
+def setups_due_for_sync(quiet_since: dt.datetime, now: dt.datetime) -> QuerySet[SavedMethodSetup, Any]:
+    """Ids of pending setups to ask their gateway about: not asked since ``quiet_since``, or past their time."""
+    return (SavedMethodSetup.objects.filter(status=SetupStatus.PENDING.value)
+            .filter(Q(expires_at__lte=now) | Q(last_synced_at__isnull=True, created_at__lte=quiet_since)
+                    | Q(last_synced_at__lte=quiet_since))
+            .order_by("created_at").values_list("pk", flat=True))
+
+
+def client_setup(user, setup_id) -> SavedMethodSetup | None:
+    """One of the signed-in user's own setups (in any business where they are a client); None for anyone else's."""
+    return (SavedMethodSetup.objects.filter(pk=setup_id, client__user=user)
+            .select_related("workspace", "client", "saved_method").first())
 
 
 LEDGER_CHECK_STALE = dt.timedelta(hours=48)  # two missed daily checks

@@ -45,6 +45,7 @@ from jasa.payments.gateways.base import (
     Method,
     PaymentNotFound,
     PaymentRequest,
+    SavedMethodToken,
     Status,
     WebhookRejected,
     gateway_class,
@@ -747,18 +748,26 @@ def _net_captured(payment: PaymentIntent) -> Money:
 
 
 def _save_method(payment: PaymentIntent, result: GatewayPayment) -> None:
-    token = result.saved_method
-    assert token is not None
-    client = payment.invoice.client
+    assert result.saved_method is not None
+    # the client agreed when they started this payment with "save this card" ticked
+    saved_method_record(workspace_id=payment.workspace_id, gateway=payment.gateway, client=payment.invoice.client,
+                        token=result.saved_method, consent_at=payment.created_at)
+
+
+def saved_method_record(*, workspace_id, gateway: str, client, token: SavedMethodToken,
+                        consent_at: dt.datetime) -> SavedPaymentMethod:
+    """Keep a token the gateway issued (once per token, audited) with when the client consented.
+    Call inside the transaction that applies the gateway's answer (a payment's or a setup's)."""
     saved, created = SavedPaymentMethod.objects.get_or_create(
-        workspace_id=payment.workspace_id, gateway=payment.gateway, token=token.token,
+        workspace_id=workspace_id, gateway=gateway, token=token.token,
         defaults={
             "client": client, "method": token.method.value, "brand": token.brand, "masked": token.masked,
-            "expiry_month": token.expiry_month, "expiry_year": token.expiry_year, "consent_at": payment.created_at,
+            "expiry_month": token.expiry_month, "expiry_year": token.expiry_year, "consent_at": consent_at,
         },
     )
     if created:
         audit.record(saved, "saved_method.create", after={"method": saved.method, "masked": saved.masked})
+    return saved
 
 
 def _after_capture(payment: PaymentIntent, events: _Events) -> None:
@@ -1125,19 +1134,28 @@ def _enqueue_webhook(event_pk: int) -> None:
 
 def webhook_process(event_pk: int) -> WebhookEvent:
     """Re-read the payment a stored event points at and apply it. Safe to run any number of times."""
+    from jasa.payments.selectors import setup_for_reference
+    from jasa.payments.services_setup import saved_method_setup_sync  # it builds on this module
+
     event = WebhookEvent.objects.get(pk=event_pk)
     if event.state in (WebhookEvent.PROCESSED, WebhookEvent.IGNORED):
         return event
     payment = _payment_for_reference(event.reference)
+    # a gateway notifies about saving a card without a payment (a setup) the same way, by its reference
+    setup = setup_for_reference(event.reference) if payment is None else None
+    target = payment or setup
     event.attempts += 1
-    if payment is None:
+    if target is None:
         event.state = WebhookEvent.IGNORED
         event.error = "no payment with this reference"
     else:
         event.payment = payment
-        event.workspace_id = payment.workspace_id
+        event.workspace_id = target.workspace_id
         try:
-            payment_sync(payment.pk)
+            if payment is not None:
+                payment_sync(payment.pk)
+            elif setup is not None:
+                saved_method_setup_sync(setup.pk)
         except (GatewayError, GatewayDeclined, GatewayUnavailable) as exc:
             event.state = WebhookEvent.FAILED
             event.error = str(exc)[:1000]

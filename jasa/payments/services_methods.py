@@ -25,6 +25,7 @@ from jasa.payments.gateways.base import (
     Method,
     forgets_saved_methods,
     gateway_class,
+    saves_without_payment,
 )
 from jasa.payments.models import PAID_STATUSES, Invoice, PaymentIntent, SavedPaymentMethod
 from jasa.payments.services import saved_method_remove
@@ -100,6 +101,22 @@ def offered_methods(workspace) -> tuple[str, list[str]]:
 def card_saving_offered(workspace) -> bool:
     """A checkout where the client picks the method on the gateway's page may ask to save the card."""
     return can_save_card(*offered_methods(workspace))
+
+
+def card_setup_offers(user) -> list:
+    """The user's client records at the businesses where they can add a card without paying (the portal)."""
+    from jasa.accounts.selectors import client_records
+
+    return [client for client in client_records(user) if setup_gateway(client.workspace) is not None]
+
+
+def setup_gateway(workspace) -> str | None:
+    """The gateway where a client of this business can save a card without paying (services_setup): the
+    business's default gateway, when its adapter can (gateways.base.SavesWithoutPayment) and card is enabled."""
+    gateway, methods = offered_methods(workspace)
+    if Method.CARD.value not in methods or not saves_without_payment(gateway_class(gateway)):
+        return None
+    return gateway
 
 
 # --- writes ---------------------------------------------------------------------------------------

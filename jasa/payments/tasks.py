@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from jasa.payments import services
+from jasa.payments import services, services_setup
 
 
 @db_task(retries=5, retry_delay=30)
@@ -47,6 +47,12 @@ def refund_receipt_email(refund_id: str) -> bool:
 @db_periodic_task(crontab(minute="*/2"))
 def payments_reconcile_task() -> dict[str, int]:
     return services.payments_reconcile()
+
+
+@db_periodic_task(crontab(minute="*/2"))
+def saved_method_setups_reconcile_task() -> dict[str, int]:
+    """Cards being saved without a payment: re-read the quiet ones, expire the abandoned."""
+    return services_setup.saved_method_setups_reconcile()
 
 
 @db_periodic_task(crontab(minute="41"))

@@ -3,7 +3,15 @@ import os
 from django.conf import settings
 from django.urls import path
 
-from jasa.payments import views, views_client, views_invoices, views_public, views_refund, views_webhooks
+from jasa.payments import (
+    views,
+    views_client,
+    views_invoices,
+    views_public,
+    views_refund,
+    views_setup,
+    views_webhooks,
+)
 
 app_name = "payments"
 urlpatterns: list = [
@@ -25,6 +33,11 @@ urlpatterns: list = [
     path("portal/receipts/", views_client.portal_receipts, name="portal_receipts"),
     path("portal/methods/", views_client.portal_methods, name="portal_methods"),
     path("portal/methods/<uuid:method_id>/remove/", views_client.portal_method_remove, name="portal_method_remove"),
+    # saving a card without a payment (views_setup)
+    path("portal/methods/add/<uuid:client_id>/", views_setup.portal_method_add, name="portal_method_add"),
+    path("portal/methods/setups/<uuid:setup_id>/", views_setup.portal_method_setup, name="portal_method_setup"),
+    path("portal/methods/setups/<uuid:setup_id>/poll/", views_setup.portal_method_setup_poll,
+         name="portal_method_setup_poll"),
     # staff screens (views)
     path("dashboard/<slug:ws>/payments/", views.payments_list, name="dashboard"),
     path("dashboard/<slug:ws>/payments/settings/", views.gateway_settings, name="settings"),

@@ -31,6 +31,7 @@ from jasa.payments.services import invoice_amounts, payment_start, payment_sync
 from jasa.payments.services_methods import (
     can_save_card,
     card_saving_offered,
+    card_setup_offers,
     client_saved_methods,
     is_expired,
     no_show_balance,
@@ -262,7 +263,8 @@ def portal_methods(request):
     """The cards (and other methods) the signed-in client saved, with every business, and what each may charge."""
     rows = [{"method": m, "label": _method_label(m), "expiry": _expiry(m), "expired": is_expired(m),
              "for_no_show": saved_method_for_no_show(m)} for m in client_saved_methods(request.user)[:200]]
-    return render(request, "payments/client/methods.html", {"rows": rows})
+    return render(request, "payments/client/methods.html", {"rows": rows, "add_cards": card_setup_offers(request.user),
+                                                            "attempt": uuid.uuid4().hex})
 
 
 @login_required
