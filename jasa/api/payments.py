@@ -28,6 +28,7 @@ from jasa.core.errors import JasaError, NotFound, ValidationError
 from jasa.core.money import CURRENCIES, Money
 from jasa.payments import selectors, services, services_methods, services_transfer
 from jasa.payments.models import (
+    MAX_AMOUNT,
     Invoice,
     PaymentIntent,
     Refund,
@@ -35,16 +36,13 @@ from jasa.payments.models import (
     RefundStatus,
     SavedPaymentMethod,
 )
+from jasa.payments.services import too_much_message
 
 router = Router(tags=["payments"], auth=api_auth)
 
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 
-# The most money the API takes, in minor units (Rp 10 trillion; USD 100 billion in cents): any one amount,
-# a line's amount × quantity, and an invoice's lines together. Far above any service sold here, and far
-# inside a PostgreSQL bigint (9.2 × 10^18) also once tax, fees and sums are added on top.
-MAX_AMOUNT = 10**13
 MAX_QUANTITY = 100_000  # as the staff's invoice form
 MAX_DUE_YEARS = 10  # a due date further from today than this is a typo
 
@@ -70,10 +68,6 @@ def _money(amount: int, currency: str) -> dict:
     return {"amount": amount, "currency": currency}
 
 
-def _too_much() -> str:
-    return _("That is more than %(max)s minor units together; split it over invoices.") % {"max": MAX_AMOUNT}
-
-
 class LineIn(In):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,7 +81,7 @@ class LineIn(In):
     def _line_total_bounded(cls, quantity: int, info: ValidationInfo) -> int:
         amount = info.data.get("amount")  # absent when the amount itself was invalid
         if amount is not None and abs(amount.amount) * quantity > MAX_AMOUNT:
-            raise ValueError(_too_much())
+            raise ValueError(too_much_message())
         return quantity
 
     @property
@@ -126,7 +120,7 @@ class InvoiceIn(In):
     @classmethod
     def _lines_bounded(cls, lines: list[LineIn]) -> list[LineIn]:
         if sum(line.total for line in lines) > MAX_AMOUNT:
-            raise ValueError(_too_much())
+            raise ValueError(too_much_message())
         return lines
 
     @field_validator("due_at")

@@ -227,6 +227,11 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.CANCELED: set(),
     Status.EXPIRED: set(),
 }
+# The most money one invoice may carry, in minor units (Rp 10 trillion; USD 100 billion in cents): any one
+# amount, a line's amount × quantity, and an invoice's lines together. Far above any service sold here, and far
+# inside a bigint (9.2 × 10^18) also once tax, fees and sums are added on top. invoice_create and the API check it.
+MAX_AMOUNT = 10**13
+
 PENDING_STATUSES = (Status.CREATED, Status.REQUIRES_ACTION, Status.PROCESSING)
 PAID_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.DISPUTED)
 

@@ -32,6 +32,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
+from django.utils.translation import gettext as _
 
 from jasa.core import audit, clock
 from jasa.core.errors import Conflict, JasaError, NotFound, ValidationError
@@ -51,6 +52,7 @@ from jasa.payments.gateways.base import (
     gateway_class,
 )
 from jasa.payments.models import (
+    MAX_AMOUNT,
     PAID_STATUSES,
     PENDING_STATUSES,
     DocumentCounter,
@@ -152,7 +154,7 @@ def invoice_create(
         raise ValidationError(str(exc), field="currency")
     if not lines:
         raise ValidationError("An invoice needs at least one line.", field="lines")
-    prepared = [_prepare_line(i, line, currency) for i, line in enumerate(lines)]
+    prepared = _prepare_lines(lines, currency)
     if due_at is not None and due_at.tzinfo is None:
         raise ValidationError("The due date needs a time zone.", field="due_at")
     invoice = Invoice(
@@ -193,12 +195,26 @@ def _prepare_line(position: int, data: dict, currency: str) -> InvoiceLine:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationError("Quantity must be a whole number of at least 1.", field=f"{field}.quantity")
     unit = amount.amount
+    if abs(unit) * quantity > MAX_AMOUNT:
+        raise ValidationError(too_much_message(), field=f"{field}.amount")
     if kind == LineKind.DISCOUNT:
         unit = -abs(unit)
     elif unit < 0:
         raise ValidationError("Only discount lines may be negative.", field=f"{field}.amount")
     return InvoiceLine(position=position, kind=kind, description=description[:300], unit_amount=unit,
                        quantity=quantity, line_amount=unit * quantity, currency=currency)
+
+
+def too_much_message() -> str:
+    return _("That is more than %(max)s minor units together; split it over invoices.") % {"max": MAX_AMOUNT}
+
+
+def _prepare_lines(lines: list[dict], currency: str) -> list[InvoiceLine]:
+    """An invoice's lines checked one by one and together: their sum stays within MAX_AMOUNT."""
+    prepared = [_prepare_line(i, line, currency) for i, line in enumerate(lines)]
+    if sum(abs(line.line_amount) for line in prepared) > MAX_AMOUNT:
+        raise ValidationError(too_much_message(), field="lines")
+    return prepared
 
 
 def _recompute_totals(invoice: Invoice) -> None:

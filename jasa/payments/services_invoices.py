@@ -10,7 +10,7 @@ from django.db import transaction
 from jasa.core import audit
 from jasa.core.errors import Conflict, ValidationError
 from jasa.payments.models import Invoice, InvoiceLine, InvoiceStatus
-from jasa.payments.services import _lock_invoice, _prepare_line, _recompute_totals
+from jasa.payments.services import _lock_invoice, _prepare_lines, _recompute_totals
 
 
 @transaction.atomic
@@ -26,7 +26,7 @@ def invoice_update_draft(invoice: Invoice, *, client, lines: list[dict], currenc
         raise ValidationError("An invoice needs at least one line.", field="lines")
     if due_at is not None and due_at.tzinfo is None:
         raise ValidationError("The due date needs a time zone.", field="due_at")
-    prepared = [_prepare_line(i, line, currency) for i, line in enumerate(lines)]
+    prepared = _prepare_lines(lines, currency)
     before = {"client": str(invoice.client_id), "currency": invoice.currency, "total": invoice.total}
     invoice.lines.all().delete()
     for line in prepared:

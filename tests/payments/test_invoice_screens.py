@@ -150,6 +150,19 @@ def test_bad_input_saves_nothing(finance, ws, client_factory, lines, fields, err
     assert Invoice.objects.count() == 0
 
 
+@pytest.mark.parametrize("lines", [
+    [("Logo", 100_000, "999.999.999.999.999")],  # one line's price × quantity
+    [("Logo", 1, "6.000.000.000.000"), ("Site", 1, "6.000.000.000.000")],  # the lines together
+])
+def test_more_money_than_an_invoice_carries_is_refused(finance, ws, client_factory, lines):
+    # the same limit as the API's (models.MAX_AMOUNT), checked by invoice_create, so no form can overflow a bigint
+    customer = client_factory(ws)
+    r = finance.post(url(ws, "new/"), new_invoice_data(customer, *lines), follow=True)
+    assert r.status_code == 200
+    assert "Jumlahnya lebih dari 10000000000000 satuan terkecil mata uang" in flash(r)
+    assert Invoice.objects.count() == 0
+
+
 def test_another_workspaces_client_is_refused(finance, ws, workspace_factory, client_factory):
     client_factory(ws)
     foreign = client_factory(workspace_factory())
