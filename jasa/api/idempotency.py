@@ -8,6 +8,7 @@ waits for the first to finish by retrying the read, so two racing requests never
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 
@@ -16,6 +17,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from jasa.api.models import IdempotentRequest
+from jasa.core import clock
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 200  # IdempotentRequest.key
@@ -29,7 +31,8 @@ OPENAPI_PARAMETER = {
         "Any unique string (a UUID is good). Repeating the request with the same key and the same body "
         "answers the first answer again (header Idempotent-Replayed: true) and does nothing more; the same "
         "key with another body is 422 (code idempotency_mismatch); while the first is still running, 409. "
-        "Keys are per caller and per path. A 5xx answer is not kept: retry with the same key."
+        "Keys are per caller and per path. A 5xx answer is not kept: retry with the same key. A first request "
+        "left without an answer for 2 minutes (its server process died) is taken over by the next retry."
     ),
 }
 REPLAYED_HEADER = {"Idempotent-Replayed": {
@@ -80,6 +83,23 @@ def _replay(row: IdempotentRequest) -> HttpResponse:
     return response
 
 
+# A first request still unanswered after this long died with its process (a crash, a deploy; jasa serve's
+# gunicorn kills a worker after --timeout 60): a retry with the same key and body takes its place instead of
+# waiting for an answer that never comes. Keep it above any request timeout of the server in front.
+ABANDONED_AFTER = dt.timedelta(minutes=2)
+
+
+def _take_over(lookup: dict, body_hash: str) -> IdempotentRequest | None:
+    """The row of an abandoned first request with this body, claimed for this retry (one retry wins: the
+    update re-checks the row it locked); None while the first may still answer. Acting again is safe: a POST
+    handler either commits all or nothing, or passes the key on (payments and refunds, to the gateway too)."""
+    now = clock.now()
+    claimed = IdempotentRequest.objects.filter(
+        **lookup, body_hash=body_hash, status_code__isnull=True, created_at__lt=now - ABANDONED_AFTER,
+    ).update(created_at=now)
+    return IdempotentRequest.objects.filter(**lookup).first() if claimed else None
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -97,7 +117,10 @@ class IdempotencyMiddleware:
             with transaction.atomic():
                 row = IdempotentRequest.objects.create(body_hash=body_hash, **lookup)
         except IntegrityError:
-            return self._existing(lookup, body_hash)
+            taken = _take_over(lookup, body_hash)
+            if taken is None:
+                return self._existing(lookup, body_hash)
+            row = taken
         response = self.get_response(request)
         if 500 <= response.status_code:
             # A server failure is not an answer: let the client retry with the same key.

@@ -204,3 +204,34 @@ def test_invoice_post_honours_idempotency_key(api, buyer):
     c = api("post", "/invoices", invoice_body(buyer, memo="other"), key="inv-1")
     assert c.status_code == 422
     assert Invoice.objects.count() == 1
+
+
+def test_a_retry_takes_over_a_first_request_that_died_unanswered(api, buyer, fakegw, frozen_clock, monkeypatch):
+    """The process serving the first request died mid-way (here: SystemExit, which nothing in Django catches;
+    tests/payments/test_races_postgres.py kills a real process): its key has no answer. Two minutes on, a
+    retry with the same key and body acts in its place, once; another body is still refused."""
+    import datetime as dt
+
+    from jasa.api.models import IdempotentRequest
+    from jasa.payments import services
+
+    inv = api("post", "/invoices", invoice_body(buyer)).json()
+    path, body = f"/invoices/{inv['id']}/payments", {"method": "card"}
+    start = services.payment_start
+
+    def dies(**kwargs):
+        raise SystemExit(9)
+
+    monkeypatch.setattr(services, "payment_start", dies)
+    with pytest.raises(SystemExit):
+        api("post", path, body, key="pay-crash")
+    assert IdempotentRequest.objects.get(key="pay-crash").status_code is None
+    monkeypatch.setattr(services, "payment_start", start)
+
+    assert api("post", path, {"method": "qris"}, key="pay-crash").status_code == 422  # another body: never
+    clock.advance(dt.timedelta(minutes=2, seconds=1))
+    retried = api("post", path, body, key="pay-crash")
+    assert retried.status_code == 201 and retried.json()["status"] == "requires_action"
+    again = api("post", path, body, key="pay-crash")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == retried.json()
+    assert PaymentIntent.objects.count() == 1 and IdempotentRequest.objects.filter(key="pay-crash").count() == 1

@@ -1,7 +1,7 @@
 """A tiny programmable HTTP gateway fake: routes, recorded requests and switchable faults.
 
 Each gateway fake (midtrans.py, xendit.py, stripe.py) subclasses ``FakeGateway`` and answers
-with the payloads from that gateway's documentation. Tests flip faults (``fail_next``,
+with the payloads from that gateway's documentation. Tests flip faults (``fail_next``, ``hold_next``,
 ``delay_next``) and read ``requests`` to prove what the adapter sent (ids, idempotency keys).
 """
 
@@ -43,6 +43,16 @@ class Reply:
 Handler = Callable[..., Reply]
 
 
+@dataclasses.dataclass
+class Hold:
+    """A held answer (``FakeGateway.hold_next``): the fake has acted on ``request`` (``acted`` is set) and
+    keeps its answer until ``release`` is set. A crash test kills the caller in between."""
+
+    acted: threading.Event = dataclasses.field(default_factory=threading.Event)
+    release: threading.Event = dataclasses.field(default_factory=threading.Event)
+    request: Recorded | None = None
+
+
 class FakeGateway:
     """Subclasses register routes with ``self.route(method, pattern, handler)``; ``pattern`` is a regex
     over the path whose named groups become handler keyword arguments."""
@@ -50,7 +60,7 @@ class FakeGateway:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        self._faults: list[Reply | float] = []
+        self._faults: list[Reply | float | Hold] = []
         self._replays: dict[str, Reply] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -82,6 +92,13 @@ class FakeGateway:
     def delay_next(self, seconds: float) -> None:
         """The next request sleeps this long before answering (a gateway timeout)."""
         self._faults.append(seconds)
+
+    def hold_next(self) -> Hold:
+        """The next request is acted on (the gateway creates, charges ...), then its answer waits for
+        ``release`` (at most a minute): the window between a gateway's answer and the caller's commit."""
+        hold = Hold()
+        self._faults.append(hold)
+        return hold
 
     # --- lifecycle -----------------------------------------------------------------
     @property
@@ -145,6 +162,10 @@ class FakeGateway:
             time.sleep(float(fault))
             fault = None
         reply = fault if isinstance(fault, Reply) else self._answer(req)
+        if isinstance(fault, Hold):
+            fault.request = req
+            fault.acted.set()
+            fault.release.wait(60)
         self._write(http, reply)
 
     def _answer(self, req: Recorded) -> Reply:
