@@ -152,7 +152,7 @@ def test_settings_save_gateway_fee_tax_and_test_connection(owner_client, ws):
 
 def test_reports_and_csv(owner_client, ws, paid):
     page = owner_client.get(f"/dashboard/{ws.slug}/reports/").content.decode()
-    assert "card" in page
+    assert "<td>Kartu kredit atau debit</td>" in page  # the method's name, not its code (the CSV keeps codes)
     r = owner_client.get(f"/dashboard/{ws.slug}/reports/?format=csv")
     assert r["Content-Type"].startswith("text/csv")
     lines = r.content.decode().strip().splitlines()
@@ -206,7 +206,7 @@ def test_reports_group_by_day_in_the_workspace_zone_and_by_method(owner_client, 
     page = response.content.decode()
     body = page[page.index("<tbody>"):page.index("</tbody>")]
     assert body.count("<tr>") == 4
-    assert "<td>2026-12-02</td><td>va_bca</td>" in body
+    assert "<td>2026-12-02</td><td>Virtual account BCA</td>" in body
     foot = page[page.index("<tfoot>"):page.index("</tfoot>")]
     for amount in (Money(2_000_000), Money(47_100), Money(100_000), Money(1_852_900)):
         assert amount.format("id") in foot

@@ -19,6 +19,14 @@ def money(value) -> str:
     return value.format("en" if lang == "en" else "id")
 
 
+@register.filter
+def method_name(method: str) -> str:
+    """A payment method as people know it ("Virtual account BNI"), in the current language, not its code."""
+    from jasa.payments.documents import method_label
+
+    return method_label(method, (translation.get_language() or "id")[:2]) if method else ""
+
+
 @register.simple_tag
 def owed_refunds(invoice) -> list:
     from jasa.payments.selectors import owed_refunds as owed
