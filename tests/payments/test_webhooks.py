@@ -109,10 +109,12 @@ def test_lost_queue_task_is_picked_up_by_reconciliation(ws, invoice_factory, fak
     assert WebhookEvent.objects.get().state == WebhookEvent.PROCESSED
 
 
-def test_a_claim_the_status_api_does_not_show_yet_is_asked_again(ws, invoice_factory, fakegw, frozen_clock,
+def test_a_claim_the_status_api_does_not_show_yet_is_asked_again(ws, invoice_factory, fakegw, frozen_clock, client,
                                                                   django_capture_on_commit_callbacks):
     """A chargeback announced while the gateway's status API still says "succeeded": nothing is applied
-    from the claim, the event stays received (with why), and reconciliation applies it once the API shows it."""
+    from the claim, the event stays received (staff see why, in their language), and reconciliation applies
+    it once the API shows it."""
+    from jasa.accounts.models import Membership
     from jasa.payments.services import payments_reconcile
 
     payment = payment_start(invoice=invoice_factory(ws, 400_000), idempotency_key="lag")
@@ -124,6 +126,11 @@ def test_a_claim_the_status_api_does_not_show_yet_is_asked_again(ws, invoice_fac
     assert "disputed" in event.error and "succeeded" in event.error
     payment.refresh_from_db()
     assert payment.status == Status.SUCCEEDED  # what the status API said, and no more
+    client.force_login(Membership.objects.get(workspace=ws, role="owner").user)
+    for language, says in [("en", "status API did not show what this notification announced yet"),
+                           ("id", "belum menunjukkan apa yang dikabarkan notifikasi ini")]:
+        page = client.get(f"/dashboard/{ws.slug}/payments/webhooks/", headers={"Accept-Language": language})
+        assert page.status_code == 200 and says in page.content.decode(), language
 
     fakegw.set_status(payment.reference, Status.DISPUTED)  # the status API caught up
     clock.advance(dt.timedelta(minutes=2))
