@@ -194,15 +194,25 @@ def _paid_once(invoice) -> PaymentIntent:
     return payment
 
 
-def _abandoned(key: str) -> None:
-    """The killed request's Idempotency-Key has no answer; two minutes later a retry may take its place."""
+RECONCILED_FIRST, RETRIED_FIRST = "reconciliation, then the client's retry", "the client's retry, then reconciliation"
+
+
+def _repaired(order: str, key: str, retry: Callable[[], object]):
+    """Three minutes after the crash (the killed request's Idempotency-Key still has no answer, so a retry may
+    take its place), reconciliation and the client's retry in ``order``; the retry's answer."""
     from jasa.api.models import IdempotentRequest
 
     assert IdempotentRequest.objects.get(key=key).status_code is None
     clock.freeze(clock.now() + dt.timedelta(minutes=3))
+    if order == RECONCILED_FIRST:
+        assert payments_reconcile()["changed"] == 1
+        return retry()
+    answer = retry()
+    payments_reconcile()
+    return answer
 
 
-@pytest.mark.parametrize("repair", ["reconciliation, then the client's retry", "the client's retry, then reconciliation"])
+@pytest.mark.parametrize("repair", [RECONCILED_FIRST, RETRIED_FIRST])
 def test_a_va_payment_killed_before_its_commit_is_repaired(workspace, invoice_factory, crash_api, running, client,
                                                           repair):
     """Midtrans issued the VA number, the process died before jasa stored it: reconciliation asks Midtrans by
@@ -226,19 +236,12 @@ def test_a_va_payment_killed_before_its_commit_is_repaired(workspace, invoice_fa
     payment = PaymentIntent.objects.get(invoice=invoice)
     assert (payment.status, payment.submitted_at, payment.gateway_reference) == (Status.CREATED, None, "")
     assert list(fake.transactions) == [payment.reference]  # the VA exists at Midtrans, unknown to jasa
-    _abandoned("crash-va")
-
-    if repair.startswith("reconciliation"):
-        assert payments_reconcile()["changed"] == 1
-        retried = crash_api(path, "crash-va", body)
-    else:
-        retried = crash_api(path, "crash-va", body)
-        payments_reconcile()
+    retried = _repaired(repair, "crash-va", lambda: crash_api(path, "crash-va", body))
     va_number = fake.transactions[payment.reference]["va_numbers"][0]["va_number"]
     assert retried.status_code == 201, retried.content
     assert retried.json()["id"] == str(payment.pk) and retried.json()["next_action"]["va_number"] == va_number
     charges = fake.calls("POST", "/v2/charge")
-    assert len(charges) == (1 if repair.startswith("reconciliation") else 2)
+    assert len(charges) == (1 if repair == RECONCILED_FIRST else 2)
     assert {c.json()["transaction_details"]["order_id"] for c in charges} == {payment.reference}
     assert len(fake.transactions) == 1
 
@@ -254,7 +257,7 @@ def test_a_va_payment_killed_before_its_commit_is_repaired(workspace, invoice_fa
     assert len(fake.transactions) == 1
 
 
-@pytest.mark.parametrize("repair", ["reconciliation, then the client's retry", "the client's retry, then reconciliation"])
+@pytest.mark.parametrize("repair", [RECONCILED_FIRST, RETRIED_FIRST])
 def test_an_off_session_charge_killed_with_its_capture_uncommitted_is_repaired(workspace, invoice_factory, crash_api,
                                                                                running, repair):
     """Stripe charged the saved card; the process died inside the transaction that records the capture (its
@@ -281,18 +284,11 @@ def test_an_off_session_charge_killed_with_its_capture_uncommitted_is_repaired(w
     assert (payment.status, payment.gateway_reference) == (Status.CREATED, "")
     assert not LedgerEntry.objects.filter(invoice=invoice).exists()
     assert [i["status"] for i in fake.intents.values()] == ["succeeded"]  # the card was charged
-    _abandoned("crash-renewal")
-
-    if repair.startswith("reconciliation"):
-        assert payments_reconcile()["changed"] == 1
-        retried = crash_api(path, "crash-renewal", body)
-    else:
-        retried = crash_api(path, "crash-renewal", body)
-        payments_reconcile()
+    retried = _repaired(repair, "crash-renewal", lambda: crash_api(path, "crash-renewal", body))
     assert retried.status_code == 201, retried.content
     assert retried.json()["id"] == str(payment.pk) and retried.json()["status"] == "succeeded"
     paid = _paid_once(invoice)
     assert len(fake.intents) == 1 and paid.gateway_reference == next(iter(fake.intents))
     creates = [r for r in fake.requests if r.method == "POST" and r.path == "/v1/payment_intents"]
-    assert len(creates) == (1 if repair.startswith("reconciliation") else 2)
+    assert len(creates) == (1 if repair == RECONCILED_FIRST else 2)
     assert {r.headers["idempotency-key"] for r in creates} == {f"charge-{payment.reference}"}
