@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from jasa.core.errors import ValidationError
-from jasa.payments.gateways.base import Gateway, gateway_class
+from jasa.payments.gateways.base import Gateway, gateway_class, gateway_names
 
 SANDBOX = "sandbox"
 
@@ -32,16 +33,23 @@ def gateway_for(workspace, name: str) -> Gateway:
     """An adapter instance for ``name`` with the workspace's credentials. The sandbox needs none."""
     try:
         cls = gateway_class(name)
-    except LookupError as exc:
-        raise ValidationError(str(exc), field="gateway")
+    except LookupError:
+        raise ValidationError(unknown_gateway_message(name), field="gateway")
     account = account_for(workspace, name)
     if account is None:
         if name != SANDBOX:
-            raise ValidationError(f"The {name} gateway is not set up for this business.", field="gateway")
+            raise ValidationError(_("The %(gateway)s gateway is not set up for this business.") % {
+                "gateway": cls.label}, field="gateway")
         return cls({}, sandbox=True)
     if not account.enabled:
-        raise ValidationError(f"The {name} gateway is switched off for this business.", field="gateway")
+        raise ValidationError(_("The %(gateway)s gateway is switched off for this business.") % {
+            "gateway": cls.label}, field="gateway")
     return cls(account.credentials, sandbox=account.sandbox)
+
+
+def unknown_gateway_message(name: str) -> str:
+    return _("There is no payment gateway %(gateway)s; use one of %(known)s.") % {
+        "gateway": repr(name), "known": ", ".join(gateway_names())}
 
 
 # Decrypting every account's credentials (and even one query) per webhook would dominate ingestion,

@@ -23,6 +23,7 @@ from jasa.core.errors import InvalidTransition
 from jasa.core.models import BaseModel, WorkspaceOwned
 from jasa.core.money import Money
 from jasa.payments.gateways.base import SetupStatus, Status
+from jasa.payments.wording import payment_status
 
 # --- invoices ------------------------------------------------------------------------------------
 
@@ -332,7 +333,8 @@ class PaymentIntent(WorkspaceOwned):
         if new == self.status:
             return False
         if not can_transition(self.status, new):
-            raise InvalidTransition(f"a payment cannot go from {self.status} to {new}")
+            raise InvalidTransition(_("A payment cannot go from %(status)s to %(to)s.") % {
+                "status": payment_status(self.status), "to": payment_status(new)})
         self.status = new
         self.status_changed_at = clock.now()
         return True

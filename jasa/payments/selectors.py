@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from jasa.core import clock
 from jasa.core.errors import NotFound
@@ -48,7 +49,7 @@ def is_overdue(invoice: Invoice) -> bool:
 def invoice_get(workspace, invoice_id) -> Invoice:
     invoice = invoices(workspace).filter(pk=invoice_id).first()
     if invoice is None:
-        raise NotFound("No such invoice.")
+        raise NotFound(_("No such invoice."))
     return invoice
 
 
@@ -74,7 +75,7 @@ def payments(workspace, *, status: str | None = None, method: str | None = None,
 def payment_get(workspace, payment_id) -> PaymentIntent:
     payment = payments(workspace).filter(pk=payment_id).first()
     if payment is None:
-        raise NotFound("No such payment.")
+        raise NotFound(_("No such payment."))
     return payment
 
 
@@ -97,7 +98,7 @@ def saved_methods(workspace, *, client=None, active_only: bool = True) -> QueryS
 def saved_method_get(workspace, saved_id) -> SavedPaymentMethod:
     saved = saved_methods(workspace, active_only=False).filter(pk=saved_id).first()
     if saved is None:
-        raise NotFound("No such saved payment method.")
+        raise NotFound(_("No such saved payment method."))
     return saved
 
 
@@ -193,7 +194,7 @@ def webhook_events(workspace, *, gateway: str = "", state: str = "") -> QuerySet
 def webhook_event_get(workspace, event_id) -> WebhookEvent:
     event = webhook_events(workspace).filter(pk=event_id).first()
     if event is None:
-        raise NotFound("No such webhook event.")
+        raise NotFound(_("No such webhook event."))
     return event
 
 

@@ -33,11 +33,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jasa.core import audit, clock
 from jasa.core.errors import Conflict, JasaError, NotFound, ValidationError
-from jasa.core.money import Money, exponent
-from jasa.payments import fees, inbox, signals
+from jasa.core.money import CURRENCIES, Money, exponent
+from jasa.payments import fees, inbox, signals, wording
 from jasa.payments.connect import account_for, default_gateway_name, gateway_for, notification_url
 from jasa.payments.gateways.base import (
     GatewayDeclined,
@@ -123,9 +124,16 @@ def _money(value: Any, field: str) -> Money:
     if isinstance(value, dict):
         try:
             return Money.from_json(value)
-        except (ValueError, TypeError) as exc:
-            raise ValidationError(str(exc), field=field)
-    raise ValidationError("Give an amount as Money or {amount, currency}.", field=field)
+        except (ValueError, TypeError):
+            currency = value.get("currency", "IDR")
+            raise ValidationError(currency_refusal(currency) if currency not in CURRENCIES else
+                                  _("The amount must be a whole number of the currency's smallest unit."), field=field)
+    raise ValidationError(_("Give the amount as {amount, currency}."), field=field)
+
+
+def currency_refusal(currency) -> str:
+    return _("%(currency)s is not a currency jasa supports; use one of %(known)s.") % {
+        "currency": currency, "known": ", ".join(CURRENCIES)}
 
 
 @transaction.atomic
@@ -146,17 +154,17 @@ def invoice_create(
         if existing is not None:
             return existing
     if client.workspace_id != workspace.pk:
-        raise ValidationError("That client belongs to another business.", field="client")
+        raise ValidationError(_("That client belongs to another business."), field="client")
     currency = currency or workspace.currency
     try:
         exponent(currency)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="currency")
+    except ValueError:
+        raise ValidationError(currency_refusal(currency), field="currency")
     if not lines:
-        raise ValidationError("An invoice needs at least one line.", field="lines")
+        raise ValidationError(_("An invoice needs at least one line."), field="lines")
     prepared = _prepare_lines(lines, currency)
     if due_at is not None and due_at.tzinfo is None:
-        raise ValidationError("The due date needs a time zone.", field="due_at")
+        raise ValidationError(_("The due date needs a time zone."), field="due_at")
     invoice = Invoice(
         workspace=workspace, client=client, currency=currency, due_at=due_at, source=source, memo=memo,
         language=language or getattr(client, "language", "id") or "id",
@@ -182,25 +190,25 @@ def _prepare_line(position: int, data: dict, currency: str) -> InvoiceLine:
     field = f"lines.{position}"
     kind = data.get("kind", LineKind.SERVICE)
     if kind not in LineKind.values:
-        raise ValidationError(f"Unknown line kind {kind!r}; use one of {', '.join(LineKind.values)}.",
-                              field=f"{field}.kind")
+        raise ValidationError(_("Unknown line kind %(kind)s; use one of %(kinds)s.") % {
+            "kind": repr(kind), "kinds": ", ".join(LineKind.values)}, field=f"{field}.kind")
     description = str(data.get("description") or "").strip()
     if not description:
-        raise ValidationError("Each line needs a description.", field=f"{field}.description")
+        raise ValidationError(_("Each line needs a description."), field=f"{field}.description")
     amount = _money(data.get("amount"), f"{field}.amount")
     if amount.currency != currency:
-        raise ValidationError(f"Line amount is in {amount.currency}, the invoice in {currency}.",
-                              field=f"{field}.amount")
+        raise ValidationError(_("The line's amount is in %(line)s, the invoice in %(invoice)s.") % {
+            "line": amount.currency, "invoice": currency}, field=f"{field}.amount")
     quantity = data.get("quantity", 1)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise ValidationError("Quantity must be a whole number of at least 1.", field=f"{field}.quantity")
+        raise ValidationError(_("Quantity must be a whole number of at least 1."), field=f"{field}.quantity")
     unit = amount.amount
     if abs(unit) * quantity > MAX_AMOUNT:
         raise ValidationError(too_much_message(), field=f"{field}.amount")
     if kind == LineKind.DISCOUNT:
         unit = -abs(unit)
     elif unit < 0:
-        raise ValidationError("Only discount lines may be negative.", field=f"{field}.amount")
+        raise ValidationError(_("Only discount lines may be negative."), field=f"{field}.amount")
     return InvoiceLine(position=position, kind=kind, description=description[:300], unit_amount=unit,
                        quantity=quantity, line_amount=unit * quantity, currency=currency)
 
@@ -250,7 +258,7 @@ def next_number(workspace, prefix: str) -> str:
         counter.last_value += 1
         counter.save(update_fields=["last_value"])
         return f"{prefix}/{year}/{counter.last_value:06d}"
-    raise Conflict("Could not take a document number; try again.")
+    raise Conflict(_("Could not take a document number; please try again."))
 
 
 def tax_settings_for(workspace) -> TaxSettings:
@@ -273,7 +281,8 @@ def invoice_issue(invoice: Invoice) -> Invoice:
     if invoice.status == InvoiceStatus.OPEN:
         return invoice
     if invoice.status != InvoiceStatus.DRAFT:
-        raise Conflict(f"Invoice {invoice} is {invoice.status}; only a draft can be issued.")
+        raise Conflict(_("Invoice %(number)s is %(status)s; only a draft can be issued.") % {
+            "number": wording.invoice(invoice), "status": wording.invoice_status(invoice)})
     if not invoice.lines.filter(kind=LineKind.TAX).exists():
         tax = tax_for(invoice.workspace, invoice.subtotal)
         if tax:
@@ -284,7 +293,7 @@ def invoice_issue(invoice: Invoice) -> Invoice:
             )
             _recompute_totals(invoice)
     if invoice.total_amount <= 0:
-        raise ValidationError("An invoice must total more than zero to be issued.", field="lines")
+        raise ValidationError(_("An invoice must total more than zero to be issued."), field="lines")
     invoice.number = next_number(invoice.workspace, "INV")
     invoice.status = InvoiceStatus.OPEN
     invoice.issued_at = clock.now()
@@ -297,15 +306,17 @@ def invoice_issue(invoice: Invoice) -> Invoice:
 def invoice_void(invoice: Invoice, reason: str) -> Invoice:
     """Void an unpaid invoice and cancel its pending payments at their gateways (best effort)."""
     if not (reason or "").strip():
-        raise ValidationError("Say why the invoice is voided.", field="reason")
+        raise ValidationError(_("Say why the invoice is voided."), field="reason")
     with transaction.atomic():
         invoice = _lock_invoice(invoice)
         if invoice.status == InvoiceStatus.VOID:
             return invoice
         if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
-            raise Conflict(f"Invoice {invoice} is {invoice.status} and cannot be voided; refund its payments.")
+            raise Conflict(_("Invoice %(number)s is %(status)s and cannot be voided; refund its payments.") % {
+                "number": wording.invoice(invoice), "status": wording.invoice_status(invoice)})
         if invoice_amounts(invoice)["paid"]:
-            raise Conflict(f"Invoice {invoice} has payments; refund them before voiding.")
+            raise Conflict(_("Invoice %(number)s has payments; refund them before voiding.") % {
+                "number": wording.invoice(invoice)})
         before = invoice.status
         invoice.status = InvoiceStatus.VOID
         invoice.voided_at = clock.now()
@@ -360,12 +371,13 @@ def payment_refund_overpayment(payment_id) -> Refund | None:
 def invoice_mark_uncollectible(invoice: Invoice, reason: str) -> Invoice:
     """Open -> uncollectible: the business gives up collecting the rest (payments so far stay)."""
     if not (reason or "").strip():
-        raise ValidationError("Say why the invoice is uncollectible.", field="reason")
+        raise ValidationError(_("Say why the invoice is uncollectible."), field="reason")
     invoice = _lock_invoice(invoice)
     if invoice.status == InvoiceStatus.UNCOLLECTIBLE:
         return invoice
     if invoice.status != InvoiceStatus.OPEN:
-        raise Conflict(f"Invoice {invoice} is {invoice.status}; only an open invoice can be written off.")
+        raise Conflict(_("Invoice %(number)s is %(status)s; only an open invoice can be written off.") % {
+            "number": wording.invoice(invoice), "status": wording.invoice_status(invoice)})
     invoice.status = InvoiceStatus.UNCOLLECTIBLE
     invoice.void_reason = reason.strip()
     invoice.save(update_fields=["status", "void_reason", "updated_at"])
@@ -418,15 +430,16 @@ def payment_charge_saved(*, invoice: Invoice, saved_method: SavedPaymentMethod, 
     # The stored row, not the caller's copy: a method the client removed since it was read is never charged.
     current = SavedPaymentMethod.objects.filter(pk=saved_method.pk).first()
     if current is None or not current.is_active:
-        raise ValidationError("That saved payment method was removed.", field="saved_method")
+        raise ValidationError(_("That saved payment method was removed."), field="saved_method")
     saved_method = current
     if saved_method.workspace_id != invoice.workspace_id:
-        raise ValidationError("That saved payment method belongs to another business.", field="saved_method")
+        raise ValidationError(_("That saved payment method belongs to another business."), field="saved_method")
     if saved_method.client_id != invoice.client_id:
-        raise ValidationError("That saved payment method belongs to another client.", field="saved_method")
+        raise ValidationError(_("That saved payment method belongs to another client."), field="saved_method")
     if not _charges_off_session(saved_method.gateway, saved_method.method):
-        raise ValidationError(f"{saved_method.gateway} cannot charge {saved_method.method} off-session.",
-                              field="saved_method")
+        raise ValidationError(_("%(gateway)s cannot charge a saved %(method)s without the client.") % {
+            "gateway": wording.gateway(saved_method.gateway), "method": wording.method(saved_method.method)},
+            field="saved_method")
     payment = _payment_create(
         invoice=invoice, idempotency_key=idempotency_key, gateway=saved_method.gateway,
         method=saved_method.method, amount=None, return_url="", save_method=False, saved_method=saved_method,
@@ -452,36 +465,40 @@ def _payment_create(*, invoice, idempotency_key, gateway, method, amount, return
                     saved_method: SavedPaymentMethod | None = None) -> PaymentIntent:
     key = (idempotency_key or "").strip()
     if not key or len(key) > 200:
-        raise ValidationError("An idempotency key of 1 to 200 characters is required.", field="idempotency_key")
+        raise ValidationError(_("An idempotency key of 1 to 200 characters is required."), field="idempotency_key")
     existing = PaymentIntent.objects.filter(workspace_id=invoice.workspace_id, idempotency_key=key).first()
     if existing is not None:
         if existing.invoice_id != invoice.pk:
-            raise Conflict("This idempotency key was used for another invoice.")
+            raise Conflict(_("This idempotency key was used for another invoice."))
         return existing
     with transaction.atomic():
         invoice = _lock_invoice(invoice)
         workspace = invoice.workspace
         if invoice.status != InvoiceStatus.OPEN:
-            raise Conflict(f"Invoice {invoice} is {invoice.status}; only an open invoice can be paid.")
+            raise Conflict(not_payable_message(invoice))
         gateway = gateway or default_gateway_name(workspace)
         adapter_cls = gateway_for(workspace, gateway).__class__  # raises if not set up
         account = account_for(workspace, gateway)
         if method is not None:
             if method not in Method._value2member_map_ or Method(method) not in adapter_cls.methods:
-                raise ValidationError(f"{gateway} does not offer the method {method!r}.", field="method")
+                raise ValidationError(_("%(gateway)s does not offer the payment method %(method)s.") % {
+                    "gateway": wording.gateway(gateway), "method": wording.method(method)}, field="method")
             if account is not None and account.enabled_methods and method not in account.enabled_methods:
-                raise ValidationError(f"The method {method} is not enabled for this business.", field="method")
+                raise ValidationError(_("This business does not accept %(method)s.") % {
+                    "method": wording.method(method)}, field="method")
         if save_method and method is not None and not adapter_cls.methods[Method(method)].save_for_recurring:
-            raise ValidationError(f"{method} cannot be saved for recurring payments.", field="save_method")
+            raise ValidationError(_("%(method)s cannot be saved for later payments.") % {
+                "method": wording.method(method)}, field="save_method")
         if save_method and method is None and not any(c.save_for_recurring for c in adapter_cls.methods.values()):
-            raise ValidationError(f"{gateway} cannot keep a payment method for later charges.", field="save_method")
+            raise ValidationError(_("%(gateway)s cannot keep a payment method for later payments.") % {
+                "gateway": wording.gateway(gateway)}, field="save_method")
         balance = invoice_amounts(invoice)["balance"]
         applied = balance if amount is None else _money(amount, "amount")
         if applied.currency != invoice.currency:
-            raise ValidationError(f"The invoice is in {invoice.currency}.", field="amount")
+            raise ValidationError(_("The invoice is in %(currency)s.") % {"currency": invoice.currency}, field="amount")
         if applied.amount <= 0 or applied > balance:
-            raise ValidationError(f"The amount must be more than zero and at most the balance {balance}.",
-                                  field="amount")
+            raise ValidationError(_("The amount must be more than zero and at most the balance, %(balance)s.") % {
+                "balance": wording.amount(balance)}, field="amount")
         surcharge = fees.surcharge(workspace, account, method, applied)
         now = clock.now()
         payment = PaymentIntent(
@@ -548,7 +565,7 @@ def _submit(payment: PaymentIntent) -> PaymentIntent:
             result = adapter.create_checkout(request)
     except GatewayError as exc:
         # Nothing is known: the row stays "created"; a retry with the same key or reconciliation finishes it.
-        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); please try again.")
+        raise GatewayUnavailable(unavailable_message(exc))
     except GatewayDeclined as exc:
         return _apply_failure(payment.pk, code=exc.code or "declined", message=str(exc))
     return _apply(payment.pk, result, origin="create")
@@ -563,11 +580,11 @@ def payment_sync(payment_id) -> PaymentIntent:
     except PaymentNotFound:
         # The create never reached the gateway. Once it cannot still be in flight, it never will be.
         if payment.status == Status.CREATED and clock.now() - payment.created_at > CREATE_GRACE:
-            return _apply_failure(payment.pk, code="not_submitted", message="The gateway never received this payment.",
+            return _apply_failure(payment.pk, code="not_submitted", message=gettext_noop("The gateway never received this payment."),
                                   status=Status.EXPIRED if _is_expired(payment) else Status.FAILED)
         return payment
     except GatewayError as exc:
-        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); try again shortly.")
+        raise GatewayUnavailable(unavailable_message(exc))
     if result.status in PENDING_STATUSES and _is_expired(payment):
         # Past its time: cancel at the gateway first, so the client cannot pay it after we give up.
         try:
@@ -576,7 +593,7 @@ def payment_sync(payment_id) -> PaymentIntent:
             # Not cancellable (already moving on?): the gateway's current word decides.
             result = adapter.get_status(payment.reference, gateway_reference=payment.gateway_reference)
         except GatewayError as exc:
-            raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); try again shortly.")
+            raise GatewayUnavailable(unavailable_message(exc))
         if result.status in PENDING_STATUSES or result.status == Status.CANCELED:
             result = dataclasses.replace(result, status=Status.EXPIRED)
     return _apply(payment.pk, result, origin="sync")
@@ -591,9 +608,22 @@ def payment_cancel(payment_id) -> PaymentIntent:
     try:
         result = adapter.cancel(payment.reference, gateway_reference=payment.gateway_reference)
     except PaymentNotFound:
-        return _apply_failure(payment.pk, code="canceled", message="Canceled before it reached the gateway.",
+        return _apply_failure(payment.pk, code="canceled", message=gettext_noop("Canceled before it reached the gateway."),
                               status=Status.CANCELED)
     return _apply(payment.pk, result, origin="cancel")
+
+
+def not_payable_message(invoice: Invoice) -> str:
+    return _("Invoice %(number)s is %(status)s; only an open invoice can be paid.") % {
+        "number": wording.invoice(invoice), "status": wording.invoice_status(invoice)}
+
+
+def unavailable_message(exc: GatewayError, *, refund: bool = False) -> str:
+    """The gateway did not answer; ``exc`` says how (a technical detail, as the gateway gave it)."""
+    if refund:
+        return _("The payment gateway did not answer (%(error)s); the refund is pending, please retry it.") % {
+            "error": exc}
+    return _("The payment gateway did not answer (%(error)s); please try again in a moment.") % {"error": exc}
 
 
 def _is_expired(payment: PaymentIntent) -> bool:
@@ -843,7 +873,7 @@ def _enqueue_receipt_email(receipt_id) -> None:
 def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund_key: str | None = None) -> Refund:
     """Refund part or all of a succeeded payment. The refund key goes to the gateway, so a retry is one refund."""
     if not (reason or "").strip():
-        raise ValidationError("Give a reason for the refund.", field="reason")
+        raise ValidationError(_("Give a reason for the refund."), field="reason")
     amount = _money(amount, "amount")
     with transaction.atomic():
         payment = PaymentIntent.objects.select_for_update().select_related("workspace").get(pk=payment.pk)
@@ -854,11 +884,14 @@ def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund
         _check_refundable(payment, amount)
         caps = gateway_class(payment.gateway).methods.get(Method(payment.method)) if payment.method else None
         if caps is not None and not caps.refund:
-            raise ValidationError(f"{payment.method} payments cannot be refunded through {payment.gateway}; "
-                                  "return the money by bank transfer.", field="amount", code="refund_unsupported")
+            raise ValidationError(_("%(method)s payments cannot be refunded through %(gateway)s; return the money "
+                                    "by bank transfer.") % {"method": wording.method(payment.method),
+                                                            "gateway": wording.gateway(payment.gateway)},
+                                  field="amount", code="refund_unsupported")
         if caps is not None and not caps.partial_refund and amount != payment.amount:
-            raise ValidationError(f"{payment.method} payments can only be refunded in full ({payment.amount}).",
-                                  field="amount", code="partial_refund_unsupported")
+            raise ValidationError(_("%(method)s payments can only be refunded in full (%(amount)s).") % {
+                "method": wording.method(payment.method), "amount": wording.amount(payment.amount)},
+                field="amount", code="partial_refund_unsupported")
         actor = audit.current_actor()
         refund = Refund.objects.create(
             workspace_id=payment.workspace_id, payment=payment, refund_key=key, refund_amount=amount.amount,
@@ -872,9 +905,10 @@ def payment_refund(*, payment: PaymentIntent, amount: Money, reason: str, refund
                                 gateway_reference=payment.gateway_reference)
     except GatewayDeclined as exc:
         _refund_finish(refund.pk, status=RefundStatus.FAILED, message=str(exc))
-        raise ValidationError(f"The gateway refused the refund: {exc}", field="amount", code="refund_declined")
+        raise ValidationError(_("The gateway refused the refund: %(reason)s") % {"reason": wording.gateway_reason(str(exc))},
+                              field="amount", code="refund_declined")
     except GatewayError as exc:
-        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); the refund is pending, retry it.")
+        raise GatewayUnavailable(unavailable_message(exc, refund=True))
     return _refund_finish(refund.pk, status=result.status, message=result.failure_message,
                           gateway_reference=result.gateway_reference)
 
@@ -883,14 +917,16 @@ def _check_refundable(payment: PaymentIntent, amount: Money, *, besides: Refund 
     """The payment (locked) may be refunded ``amount``: succeeded, same currency, at most what is not yet
     refunded, being refunded or owed. ``besides``: an owed refund that this amount replaces."""
     if payment.status not in (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED):
-        raise Conflict(f"Only a succeeded payment can be refunded; this one is {payment.status}.")
+        raise Conflict(_("Only a succeeded payment can be refunded; this one is %(status)s.") % {
+            "status": wording.payment_status(payment.status)})
     reserved_rows = payment.refunds.filter(status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED])
     if besides is not None:
         reserved_rows = reserved_rows.exclude(pk=besides.pk)
     reserved = Money(reserved_rows.aggregate(t=Sum("refund_amount"))["t"] or 0, payment.currency)
     refundable = payment.amount - reserved
     if amount.currency != payment.currency or amount.amount <= 0 or amount > refundable:
-        raise ValidationError(f"The refund must be more than zero and at most {refundable}.", field="amount")
+        raise ValidationError(_("The refund must be more than zero and at most %(amount)s.") % {
+            "amount": wording.amount(refundable)}, field="amount")
 
 
 def _refund_finish(refund_id, *, status: str, message: str = "", gateway_reference: str = "") -> Refund:
@@ -926,7 +962,7 @@ def refund_request_manual(*, payment: PaymentIntent, amount: Money, reason: str,
                           refund_key: str | None = None) -> Refund:
     """Record that ``amount`` is owed to the client by bank transfer (the gateway cannot refund it)."""
     if not (reason or "").strip():
-        raise ValidationError("Give a reason for the refund.", field="reason")
+        raise ValidationError(_("Give a reason for the refund."), field="reason")
     amount = _money(amount, "amount")
     payment = PaymentIntent.objects.select_for_update().get(pk=payment.pk)
     key = refund_key or f"{payment.reference}:transfer:{payment.refunds.count() + 1}"
@@ -950,14 +986,14 @@ def refund_set_account(*, refund: Refund, bank_name: str, account_number: str, a
     bank_name, account_holder = (bank_name or "").strip(), " ".join((account_holder or "").split())
     number = re.sub(r"[\s.-]", "", account_number or "")
     if not bank_name or len(bank_name) > 60:
-        raise ValidationError("Give the bank's name (at most 60 characters).", field="bank_name")
+        raise ValidationError(_("Give the bank's name (at most 60 characters)."), field="bank_name")
     if not ACCOUNT_NUMBER.match(number):
-        raise ValidationError("The account number is 5 to 20 digits.", field="account_number")
+        raise ValidationError(_("An account number is 5 to 20 digits."), field="account_number")
     if not account_holder or len(account_holder) > 100:
-        raise ValidationError("Give the account holder's name as the bank knows it.", field="account_holder")
+        raise ValidationError(_("Give the account holder's name as the bank knows it."), field="account_holder")
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
     if not refund.is_owed:
-        raise Conflict("This refund is not waiting for a bank transfer.")
+        raise Conflict(_("This refund is not waiting for a bank transfer."))
     before = {"bank_name": refund.bank_name, "account_number": refund.account_number[-4:]}
     refund.bank_name, refund.account_number, refund.account_holder = bank_name, number, account_holder
     refund.save(update_fields=["bank_name", "account_number", "account_holder", "updated_at"])
@@ -975,10 +1011,10 @@ def refund_record_manual(*, payment: PaymentIntent, amount: Money, reason: str, 
     audit and ``payment_refunded`` follow the same path as a gateway refund.
     """
     if not (reason or "").strip():
-        raise ValidationError("Give a reason for the refund.", field="reason")
+        raise ValidationError(_("Give a reason for the refund."), field="reason")
     transfer_reference = (transfer_reference or "").strip()
     if not transfer_reference or len(transfer_reference) > 100:
-        raise ValidationError("Give the bank transfer's reference (at most 100 characters).",
+        raise ValidationError(_("Give the bank transfer's reference (at most 100 characters)."),
                               field="transfer_reference")
     amount = _money(amount, "amount")
     with transaction.atomic():
@@ -1367,5 +1403,5 @@ def ledger_verify(invoice: Invoice) -> None:
 def lookup_payment(workspace, payment_id) -> PaymentIntent:
     payment = PaymentIntent.objects.filter(workspace=workspace, pk=payment_id).first()
     if payment is None:
-        raise NotFound("No such payment.")
+        raise NotFound(_("No such payment."))
     return payment

@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from jasa.core import audit, clock
 from jasa.core.errors import ValidationError
-from jasa.payments.connect import gateway_for
+from jasa.payments import wording
+from jasa.payments.connect import gateway_for, unknown_gateway_message
 from jasa.payments.gateways.base import GatewayDeclined, GatewayError, Method, gateway_class
 from jasa.payments.models import FeeBearer, FeeRule, GatewayAccount, TaxSettings
 
@@ -28,14 +30,15 @@ def gateway_account_save(
     """Create or update the workspace's account for ``gateway``. ``credentials=None`` keeps the stored ones."""
     try:
         cls = gateway_class(gateway)
-    except LookupError as exc:
-        raise ValidationError(str(exc), field="gateway")
+    except LookupError:
+        raise ValidationError(unknown_gateway_message(gateway), field="gateway")
     methods = list(enabled_methods or [])
     unknown = [m for m in methods if m not in Method._value2member_map_ or Method(m) not in cls.methods]
     if unknown:
-        raise ValidationError(f"{gateway} does not offer: {', '.join(unknown)}.", field="enabled_methods")
+        raise ValidationError(_("%(gateway)s does not offer: %(methods)s.") % {
+            "gateway": cls.label, "methods": wording.methods(unknown)}, field="enabled_methods")
     if fee_bearer not in FeeBearer.values:
-        raise ValidationError("Choose who bears the fee: absorb or pass_on.", field="fee_bearer")
+        raise ValidationError(_("Choose who bears the fee: absorb or pass_on."), field="fee_bearer")
     account = GatewayAccount.objects.select_for_update().filter(workspace=workspace, gateway=gateway).first()
     before = None if account is None else {"enabled": account.enabled, "default": account.is_default,
                                            "sandbox": account.sandbox, "fee_bearer": account.fee_bearer}
@@ -79,14 +82,15 @@ def fee_rule_save(*, workspace, gateway: str, method: str, percent: str | Decima
     try:
         bp = Decimal(str(percent)) * 100
     except InvalidOperation:
-        raise ValidationError("Give the percentage as a number, e.g. 2.9.", field="percent")
+        raise ValidationError(_("Give the percentage as a number, e.g. 2.9."), field="percent")
     if bp < 0 or bp > 10_000 or bp != bp.to_integral_value():
-        raise ValidationError("The percentage must be between 0 and 100 with at most two decimals.", field="percent")
+        raise ValidationError(_("The percentage must be between 0 and 100 with at most two decimals."),
+                              field="percent")
     if isinstance(fixed, bool) or not isinstance(fixed, int) or fixed < 0:
-        raise ValidationError("The fixed fee must be a whole amount of at least 0.", field="fixed")
+        raise ValidationError(_("The fixed fee must be a whole amount of at least 0."), field="fixed")
     families = {"card", "va", "qris", "ewallet", "store"}
     if method not in families and method not in Method._value2member_map_:
-        raise ValidationError(f"Unknown method {method!r}.", field="method")
+        raise ValidationError(_("Unknown payment method %(method)s.") % {"method": repr(method)}, field="method")
     rule, _created = FeeRule.objects.update_or_create(
         workspace=workspace, gateway=gateway, method=method, currency=currency,
         defaults={"percent_bp": int(bp), "fixed_amount": fixed},
@@ -102,11 +106,11 @@ def tax_settings_save(*, workspace, enabled: bool, rate_percent: str | Decimal =
     try:
         rate = Decimal(str(rate_percent))
     except InvalidOperation:
-        raise ValidationError("Give the rate as a number, e.g. 12.", field="rate_percent")
+        raise ValidationError(_("Give the rate as a number, e.g. 12."), field="rate_percent")
     if not Decimal(0) <= rate <= Decimal(100):
-        raise ValidationError("The rate must be between 0 and 100.", field="rate_percent")
+        raise ValidationError(_("The rate must be between 0 and 100."), field="rate_percent")
     if base_numerator < 1 or base_denominator < 1 or base_numerator > base_denominator:
-        raise ValidationError("The tax base must be a fraction like 11/12 (at most 1).", field="base_numerator")
+        raise ValidationError(_("The tax base must be a fraction like 11/12 (at most 1)."), field="base_numerator")
     row, _created = TaxSettings.objects.update_or_create(
         workspace=workspace,
         defaults={"enabled": enabled, "rate_percent": rate, "base_numerator": base_numerator,

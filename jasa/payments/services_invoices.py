@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from jasa.core import audit
 from jasa.core.errors import Conflict, ValidationError
+from jasa.payments import wording
 from jasa.payments.models import Invoice, InvoiceLine, InvoiceStatus
-from jasa.payments.services import _lock_invoice, _prepare_lines, _recompute_totals
+from jasa.payments.services import _lock_invoice, _prepare_lines, _recompute_totals, not_payable_message
 
 
 @transaction.atomic
@@ -19,13 +21,14 @@ def invoice_update_draft(invoice: Invoice, *, client, lines: list[dict], currenc
     """Replace a draft's client, currency, due date, note and lines. An issued invoice is fixed."""
     invoice = _lock_invoice(invoice)
     if invoice.status != InvoiceStatus.DRAFT:
-        raise Conflict(f"Invoice {invoice} is {invoice.status}; only a draft can be changed.")
+        raise Conflict(_("Invoice %(number)s is %(status)s; only a draft can be changed.") % {
+            "number": wording.invoice(invoice), "status": wording.invoice_status(invoice)})
     if client.workspace_id != invoice.workspace_id:
-        raise ValidationError("That client belongs to another business.", field="client")
+        raise ValidationError(_("That client belongs to another business."), field="client")
     if not lines:
-        raise ValidationError("An invoice needs at least one line.", field="lines")
+        raise ValidationError(_("An invoice needs at least one line."), field="lines")
     if due_at is not None and due_at.tzinfo is None:
-        raise ValidationError("The due date needs a time zone.", field="due_at")
+        raise ValidationError(_("The due date needs a time zone."), field="due_at")
     prepared = _prepare_lines(lines, currency)
     before = {"client": str(invoice.client_id), "currency": invoice.currency, "total": invoice.total}
     invoice.lines.all().delete()
@@ -47,7 +50,7 @@ def invoice_send_pay_link(invoice: Invoice) -> bool:
     from jasa.payments.views_client import pay_url
 
     if invoice.status != InvoiceStatus.OPEN:
-        raise Conflict(f"Invoice {invoice} is {invoice.status}; only an open invoice can be paid.")
+        raise Conflict(not_payable_message(invoice))
     client = invoice.client
     language = invoice.language if invoice.language in ("id", "en") else "id"
     due = invoice.due_at.astimezone(invoice.workspace.tz).strftime("%d-%m-%Y") if invoice.due_at else ""

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from jasa.core import audit, clock
 from jasa.core.errors import Conflict, JasaError, ValidationError
-from jasa.payments import signals
+from jasa.payments import signals, wording
 from jasa.payments.connect import account_for, gateway_for, notification_url
 from jasa.payments.gateways.base import (
     GatewayDeclined,
@@ -37,7 +37,7 @@ from jasa.payments.gateways.base import (
 )
 from jasa.payments.models import SavedMethodSetup, SavedPaymentMethod
 from jasa.payments.selectors import setups_due_for_sync
-from jasa.payments.services import CREATE_GRACE, GatewayUnavailable, saved_method_record
+from jasa.payments.services import CREATE_GRACE, GatewayUnavailable, saved_method_record, unavailable_message
 from jasa.payments.services_methods import setup_gateway
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,12 @@ def saved_method_setup_start(*, client, idempotency_key: str, return_url: str = 
     The answer is ``pending`` with ``redirect_url`` (the gateway's page), or ``failed`` when it refused."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 200:
-        raise ValidationError("An idempotency key of 1 to 200 characters is required.", field="idempotency_key")
+        raise ValidationError(_("An idempotency key of 1 to 200 characters is required."), field="idempotency_key")
     setup = SavedMethodSetup.objects.filter(workspace_id=client.workspace_id, idempotency_key=key).first()
     if setup is None:
         setup = _create(client, key, return_url)
     elif setup.client_id != client.pk:
-        raise Conflict("This idempotency key was used for another client.")
+        raise Conflict(_("This idempotency key was used for another client."))
     if setup.is_pending and setup.submitted_at is None:
         setup = _submit(setup)
     return setup
@@ -109,7 +109,8 @@ def _request_for(setup: SavedMethodSetup) -> SetupRequest:
 def _adapter(setup: SavedMethodSetup):
     adapter = gateway_for(setup.workspace, setup.gateway)  # ValidationError if since removed or switched off
     if not saves_without_payment(adapter):
-        raise ValidationError(f"{setup.gateway} cannot save a card without a payment.", field="gateway")
+        raise ValidationError(_("%(gateway)s cannot save a card without a payment.") % {
+            "gateway": wording.gateway(setup.gateway)}, field="gateway")
     return adapter
 
 
@@ -122,7 +123,7 @@ def _submit(setup: SavedMethodSetup) -> SavedMethodSetup:
     except GatewayError as exc:
         # Nothing is known: the row stays pending and unsubmitted; a retry with the same key or
         # reconciliation finishes it.
-        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); please try again.")
+        raise GatewayUnavailable(unavailable_message(exc))
     except GatewayDeclined as exc:
         return _finish_without_answer(setup.pk, SetupStatus.FAILED, code=exc.code or "declined", message=str(exc))
     return _apply(setup.pk, result)
@@ -155,7 +156,7 @@ def saved_method_setup_sync(setup_id) -> SavedMethodSetup:
                 code="not_submitted" if never_sent else "not_found", message=NOT_SENT if never_sent else NOT_FOUND)
         return setup
     except GatewayError as exc:
-        raise GatewayUnavailable(f"The payment gateway did not answer ({exc}); try again shortly.")
+        raise GatewayUnavailable(unavailable_message(exc))
     return _apply(setup.pk, result)
 
 

@@ -122,7 +122,8 @@ def test_refund_of_va_is_422_with_message(api, buyer, fakegw):
     fakegw.set_status(pay["id"], Status.SUCCEEDED)
     api("post", f"/payments/{pay['id']}/sync")
     r = api("post", f"/payments/{pay['id']}/refunds", {"amount": {"amount": 1, "currency": "IDR"}, "reason": "x"})
-    assert r.status_code == 422 and "cannot be refunded" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"] == ("Pembayaran dengan Virtual account BCA tidak dapat dikembalikan "
+                                                          "dananya melalui Test gateway; kembalikan dana melalui transfer bank.")
 
 
 def test_saved_methods_list_and_delete(api, ws, buyer):

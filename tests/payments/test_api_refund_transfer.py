@@ -128,7 +128,8 @@ def test_idempotency_key_same_body_same_answer_other_body_422(api, owed):
     assert again.status_code == 201 and again.json()["id"] == str(owed.pk)
     # all of it is refunded now: a fresh transfer is refused, not recorded
     more = api("post", url, transfer())
-    assert more.status_code == 409 and "refunded" in more.json()["detail"]
+    assert more.status_code == 409 and more.json()["detail"] == (
+        "Hanya pembayaran yang berhasil yang dapat dikembalikan dananya; pembayaran ini berstatus dana dikembalikan.")
     assert LedgerEntry.objects.filter(kind=LedgerKind.REFUNDED).count() == 1
 
 

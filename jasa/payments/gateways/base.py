@@ -12,6 +12,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, TypeGuard
 
+from django.utils.translation import gettext_noop
+
 from jasa.core.money import Money
 
 
@@ -321,8 +323,9 @@ def hosted_codes(request: PaymentRequest, codes: Mapping[Method, str], gateway: 
         return None
     found = list(dict.fromkeys(codes[m] for m in wanted if m in codes))
     if not found:
-        names = ", ".join(str(m) for m in wanted)
-        raise GatewayDeclined(f"{gateway} offers none of these methods on its page: {names}", code="unsupported_method")
+        # Stored as the payment's failure_message and translated when shown, hence no names in it.
+        raise GatewayDeclined(gettext_noop("The payment gateway's page offers none of the payment methods this "
+                                           "business accepts."), code="unsupported_method")
     return found
 
 

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import midtransclient
 import requests
+from django.utils.translation import gettext_noop
 from midtransclient.config import ApiConfig
 from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
 from midtransclient.http_client import HttpClient
@@ -230,7 +231,7 @@ class MidtransGateway:
         payment = self._payment(answer)
         if payment.status is Status.FAILED:
             raise GatewayDeclined(
-                answer.get("channel_response_message") or answer.get("status_message") or "Declined by Midtrans",
+                answer.get("channel_response_message") or answer.get("status_message") or gettext_noop("Declined by Midtrans"),
                 code=str(answer.get("channel_response_code") or answer.get("status_code") or "deny"),
             )
         return payment
@@ -306,7 +307,8 @@ class MidtransGateway:
 
     def _supported(self, method: Method | None) -> Method:
         if method is None or method not in self.methods:
-            raise GatewayDeclined(f"Midtrans does not offer {method} here", code="unsupported_method")
+            raise GatewayDeclined(gettext_noop("Midtrans does not offer this payment method here."),
+                                  code="unsupported_method")
         return method
 
     @staticmethod
@@ -376,7 +378,7 @@ def signature(order_id: str, status_code: str, gross_amount: str, server_key: st
 
 def _to_midtrans(money: Money) -> int:
     if money.currency != "IDR":
-        raise GatewayDeclined(f"Midtrans only charges IDR, not {money.currency}", code="currency")
+        raise GatewayDeclined(gettext_noop("Midtrans only charges in IDR."), code="currency")
     return money.amount  # jasa's IDR minor unit is the whole rupiah Midtrans expects
 
 
@@ -454,8 +456,8 @@ def _direct_fragment(method: Method, request: PaymentRequest) -> dict[str, Any]:
     if method in _STORES:
         return {"payment_type": "cstore", "cstore": {"store": _STORES[method], "message": request.description[:20]}}
     # Cards are tokenised in the browser (Snap), never here.
-    raise GatewayDeclined(f"{method} cannot be charged directly through Midtrans; use the hosted page",
-                          code="unsupported_method")
+    raise GatewayDeclined(gettext_noop("This payment method cannot be charged directly through Midtrans; use the "
+                                       "hosted page."), code="unsupported_method")
 
 
 def _snap_user_id(server_key: str, email: str) -> str:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import stripe as stripe_sdk
+from django.utils.translation import gettext_noop
 
 from jasa.core import clock
 from jasa.core.money import Money, exponent
@@ -102,7 +103,7 @@ def to_stripe(money: Money) -> int:
     stripe_exp = 0 if money.currency in STRIPE_ZERO_DECIMAL else 2
     shift = stripe_exp - exponent(money.currency)
     if shift < 0:
-        raise GatewayDeclined(f"{money.currency} cannot be expressed in Stripe's units", code="currency")
+        raise GatewayDeclined(gettext_noop("This currency cannot be expressed in Stripe's units."), code="currency")
     return money.amount * 10**shift
 
 
@@ -185,7 +186,7 @@ class StripeGateway:
 
     def create_direct(self, request: PaymentRequest) -> GatewayPayment:
         # Card details are collected on Stripe's page only (SAQ A): there is no direct method.
-        raise GatewayDeclined(f"Stripe has no direct payment for {request.method}; use the hosted page",
+        raise GatewayDeclined(gettext_noop("Stripe has no direct payment for this method; use the hosted page."),
                               code="unsupported_method")
 
     def charge_saved(self, request: PaymentRequest, token: str) -> GatewayPayment:
@@ -214,7 +215,7 @@ class StripeGateway:
                 payment = self._payment(intent)
                 return _replace(payment, status=Status.REQUIRES_ACTION, failure_code="authentication_required",
                                 failure_message=exc.user_message or "")
-            raise GatewayDeclined(exc.user_message or "The card was declined", code=code)
+            raise GatewayDeclined(exc.user_message or gettext_noop("The card was declined"), code=code)
         return self._payment(intent)
 
     def forget_saved_method(self, token: str) -> None:
@@ -335,7 +336,7 @@ class StripeGateway:
                gateway_reference: str = "") -> RefundResult:
         intent_id = self.get_status(reference, gateway_reference=gateway_reference).gateway_reference
         if not intent_id.startswith("pi_"):
-            raise GatewayDeclined("Nothing was paid on this Checkout Session yet", code="not_paid")
+            raise GatewayDeclined(gettext_noop("Nothing was paid on this Checkout Session yet"), code="not_paid")
         params = {
             "payment_intent": intent_id,
             "amount": to_stripe(amount),
@@ -399,15 +400,17 @@ class StripeGateway:
         except stripe_sdk.CardError as exc:
             if raise_card_errors:
                 raise
-            raise GatewayDeclined(exc.user_message or "The card was declined", code=exc.code or "card_declined")
+            raise GatewayDeclined(exc.user_message or gettext_noop("The card was declined"),
+                                  code=exc.code or "card_declined")
         except (stripe_sdk.APIConnectionError, stripe_sdk.RateLimitError) as exc:
             raise GatewayError(f"Stripe could not be reached: {exc.user_message or exc.__class__.__name__}")
         except stripe_sdk.StripeError as exc:
             if exc.http_status is None or exc.http_status >= 500 or exc.http_status == 409:
                 raise GatewayError(f"Stripe is unavailable ({exc.http_status}): {exc.user_message}")
             if exc.http_status == 404:
-                raise PaymentNotFound(exc.user_message or "Stripe has no such object", code="not_found")
-            raise GatewayDeclined(exc.user_message or "Stripe refused the request", code=str(exc.code or exc.http_status))
+                raise PaymentNotFound(exc.user_message or gettext_noop("Stripe has no such object"), code="not_found")
+            raise GatewayDeclined(exc.user_message or gettext_noop("Stripe refused the request"),
+                                  code=str(exc.code or exc.http_status))
 
     def _session_payment(self, session: Any) -> GatewayPayment:
         intent = session.get("payment_intent")

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import urllib3
+from django.utils.translation import gettext_noop
 from xendit import ApiClient, Configuration
 from xendit.exceptions import OpenApiException, XenditSdkException
 
@@ -158,7 +159,8 @@ class XenditGateway:
     def create_direct(self, request: PaymentRequest) -> GatewayPayment:
         method = self._supported(request.method)
         if method is Method.CARD:
-            raise GatewayDeclined("Cards are entered on Xendit's page; use the hosted checkout", code="unsupported_method")
+            raise GatewayDeclined(gettext_noop("Cards are entered on Xendit's page; use the hosted checkout"),
+                                  code="unsupported_method")
         kind, key, channel = _CHANNELS[method]
         properties: dict[str, Any] = {}
         if kind in ("VIRTUAL_ACCOUNT", "OVER_THE_COUNTER"):
@@ -184,7 +186,7 @@ class XenditGateway:
     def charge_saved(self, request: PaymentRequest, token: str) -> GatewayPayment:
         payment = self._create_payment_request(request, {"payment_method_id": token})
         if payment.status is Status.FAILED:
-            raise GatewayDeclined(payment.failure_message or "Declined by Xendit", code=payment.failure_code)
+            raise GatewayDeclined(payment.failure_message or gettext_noop("Declined by Xendit"), code=payment.failure_code)
         return payment
 
     def _create_payment_request(self, request: PaymentRequest, fragment: dict[str, Any]) -> GatewayPayment:
@@ -296,7 +298,8 @@ class XenditGateway:
     # --- internals --------------------------------------------------------------------
     def _supported(self, method: Method | None) -> Method:
         if method is None or method not in self.methods:
-            raise GatewayDeclined(f"Xendit does not offer {method} here", code="unsupported_method")
+            raise GatewayDeclined(gettext_noop("Xendit does not offer this payment method here."),
+                                  code="unsupported_method")
         return method
 
     def _find_invoice(self, reference: str) -> dict[str, Any] | None:
@@ -399,7 +402,7 @@ def _after_refunds(status: Status, amount: Money, refunded: Money | None) -> Sta
 
 def _check_currency(money: Money) -> None:
     if money.currency != "IDR":
-        raise GatewayDeclined(f"jasa charges Xendit in IDR only, not {money.currency}", code="currency")
+        raise GatewayDeclined(gettext_noop("jasa charges Xendit in IDR only."), code="currency")
 
 
 def _next_action(pr: Mapping[str, Any], detail: Mapping[str, Any]) -> NextAction:

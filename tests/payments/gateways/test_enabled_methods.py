@@ -71,7 +71,7 @@ def test_direct_payment_by_a_disabled_method_is_refused_before_the_gateway(busin
     invoice = invoice_factory(ws, 200_000)
     with pytest.raises(ValidationError) as exc:
         payment_start(invoice=invoice, idempotency_key="k1", gateway="midtrans", method="va_bni")
-    assert exc.value.message == "The method va_bni is not enabled for this business."
+    assert exc.value.message == "Bisnis ini tidak menerima Virtual account BNI."  # the method by its name, in id
     assert exc.value.field == "method"
     assert not fake.requests and not PaymentIntent.objects.exists()
     # An enabled one goes through.
@@ -90,7 +90,7 @@ def test_the_api_answers_a_disabled_method_with_422(business, invoice_factory, c
                            content_type="application/json", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 422, response.content
     error = response.json()["errors"][0]
-    assert error["field"] == "method" and "gopay is not enabled" in error["message"]
+    assert error["field"] == "method" and error["message"] == "Bisnis ini tidak menerima GoPay."
     assert not fake.requests
 
 
