@@ -27,7 +27,7 @@ def saved(workspace, client, *, gateway="testpay", token="tok-ok", method="card"
 def assert_refused(invoice, method, fakegw, *, says: str) -> None:
     with pytest.raises(ValidationError) as refused:
         payment_charge_saved(invoice=invoice, saved_method=method, idempotency_key="renewal:1")
-    assert refused.value.field == "saved_method" and says in refused.value.message
+    assert refused.value.field == "saved_method" and refused.value.message == says
     assert not PaymentIntent.objects.filter(invoice=invoice).exists()
     assert fakegw.create_calls == []  # refused before the gateway is asked
     invoice.refresh_from_db()
@@ -41,34 +41,44 @@ def test_a_removed_method_is_refused_even_from_a_stale_copy(ws, invoice_factory,
     client = client_factory(ws)
     method = saved(ws, client)
     saved_method_remove(method)  # `method` still says is_active=True: the caller's copy is stale
-    assert_refused(invoice_factory(ws, client=client), method, fakegw, says="removed")
+    assert_refused(invoice_factory(ws, client=client), method, fakegw, says="Metode tersimpan tersebut sudah dihapus.")
 
 
 def test_another_clients_method_is_refused(ws, invoice_factory, client_factory, fakegw):
     method = saved(ws, client_factory(ws))
-    assert_refused(invoice_factory(ws, client=client_factory(ws)), method, fakegw, says="another client")
+    assert_refused(invoice_factory(ws, client=client_factory(ws)), method, fakegw, says="Metode tersimpan tersebut milik klien lain.")
 
 
 def test_another_workspaces_method_is_refused(ws, invoice_factory, client_factory, workspace_factory, fakegw):
     other = workspace_factory()
     method = saved(other, client_factory(other))
-    assert_refused(invoice_factory(ws), method, fakegw, says="another business")
+    assert_refused(invoice_factory(ws), method, fakegw, says="Metode tersimpan tersebut milik bisnis lain.")
 
 
-@pytest.mark.parametrize(("gateway", "method"), [("testpay", "gopay"), ("testpay", "va_bca"), ("sandbox", "ovo")])
+@pytest.mark.parametrize(("gateway", "method", "named"), [("testpay", "gopay", "Test gateway tidak dapat menagih GoPay"),
+                                                          ("testpay", "va_bca", "Test gateway tidak dapat menagih "
+                                                                                "Virtual account BCA"),
+                                                          ("sandbox", "ovo", "Sandbox tidak dapat menagih OVO")])
 def test_a_method_its_gateway_cannot_charge_off_session_is_refused(ws, invoice_factory, client_factory, fakegw,
-                                                                  gateway, method):
+                                                                  gateway, method, named):
     client = client_factory(ws)
     saved_method = saved(ws, client, gateway=gateway, method=method)
-    assert_refused(invoice_factory(ws, client=client), saved_method, fakegw, says="cannot charge")
+    # gateway and method by their labels, not their codes
+    assert_refused(invoice_factory(ws, client=client), saved_method, fakegw,
+                   says=f"{named} tersimpan tanpa kehadiran klien.")
 
 
-@pytest.mark.parametrize(("gateway", "method"), [("nonesuch", "card"), ("testpay", "cheque")])
+@pytest.mark.parametrize(("gateway", "method", "named"), [("nonesuch", "card", "nonesuch tidak dapat menagih Kartu "
+                                                                              "kredit atau debit"),
+                                                          ("testpay", "cheque", "Test gateway tidak dapat menagih "
+                                                                                "cheque")])
 def test_a_method_jasa_does_not_know_is_refused_not_a_crash(ws, invoice_factory, client_factory, fakegw,
-                                                           gateway, method):
+                                                           gateway, method, named):
     client = client_factory(ws)
     saved_method = saved(ws, client, gateway=gateway, method=method)
-    assert_refused(invoice_factory(ws, client=client), saved_method, fakegw, says="cannot charge")
+    # what jasa has no label for is named as stored
+    assert_refused(invoice_factory(ws, client=client), saved_method, fakegw,
+                   says=f"{named} tersimpan tanpa kehadiran klien.")
 
 
 # --- the sandbox's built-in tokens, through the core ----------------------------------------------------
