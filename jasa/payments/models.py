@@ -23,7 +23,7 @@ from jasa.core.errors import InvalidTransition
 from jasa.core.models import BaseModel, WorkspaceOwned
 from jasa.core.money import Money
 from jasa.payments.gateways.base import SetupStatus, Status
-from jasa.payments.wording import payment_status
+from jasa.payments.wording import PAYMENT_STATUS, SETUP_STATUS, payment_status
 
 # --- invoices ------------------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class PaymentIntent(WorkspaceOwned):
     retried create never charges twice.
     """
 
-    STATUS_CHOICES = [(s.value, s.value.replace("_", " ")) for s in Status]
+    STATUS_CHOICES = [(s.value, PAYMENT_STATUS[s.value]) for s in Status]
 
     invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="payments")
     idempotency_key = models.CharField(max_length=200)
@@ -512,7 +512,7 @@ class SavedMethodSetup(WorkspaceOwned):
     points at the SavedPaymentMethod it made. ``consent_at``: when the client agreed, on jasa's page, that
     the business may charge the card later (the moment they asked to add it)."""
 
-    STATUS_CHOICES = [(s.value, s.value) for s in SetupStatus]
+    STATUS_CHOICES = [(s.value, SETUP_STATUS[s.value]) for s in SetupStatus]
 
     client = models.ForeignKey("accounts.Client", on_delete=models.CASCADE, related_name="method_setups")
     gateway = models.CharField(max_length=40)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from jasa.core.money import Money
 
-# PaymentIntent.STATUS_CHOICES carries the codes only (its labels are in migrations); these are their names.
+# The names of payment statuses (PaymentIntent.STATUS_CHOICES' labels) and of saved-card setups' statuses.
 PAYMENT_STATUS = {
     "created": gettext_lazy("created"),
     "requires_action": gettext_lazy("waiting for the client"),
@@ -23,6 +23,13 @@ PAYMENT_STATUS = {
     "partially_refunded": gettext_lazy("partially refunded"),
     "refunded": gettext_lazy("refunded"),
     "disputed": gettext_lazy("disputed"),
+}
+SETUP_STATUS = {
+    "pending": gettext_lazy("waiting for the client"),
+    "succeeded": gettext_lazy("saved"),
+    "failed": gettext_lazy("failed"),
+    "canceled": gettext_lazy("canceled"),
+    "expired": gettext_lazy("expired"),
 }
 
 

@@ -46,6 +46,16 @@ def test_list_filters(owner_client, ws, paid, invoice_factory):
     assert str(pending.pk) in page and str(paid.pk) not in page
 
 
+@pytest.mark.parametrize("lang,paid_word,pending_word", [("id", "berhasil", "sedang diproses"),
+                                                          ("en", "succeeded", "processing")])
+def test_list_names_statuses_in_the_viewers_language(owner_client, ws, paid, invoice_factory, lang, paid_word,
+                                                    pending_word):
+    pending = payment_start(invoice=invoice_factory(ws), idempotency_key="other", method="va_bca")
+    page = owner_client.get(url(ws), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert f'data-status="succeeded">{paid_word}</span>' in page
+    assert pending.status == "processing" and f'data-status="processing">{pending_word}</span>' in page
+
+
 def at_wib(day: int, hour: int, minute: int = 0) -> dt.datetime:
     """A moment of December 2026 in Jakarta (WIB, UTC+7), the workspace's zone."""
     return dt.datetime(2026, 12, day, hour, minute, tzinfo=ZoneInfo("Asia/Jakarta"))
