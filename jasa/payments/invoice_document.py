@@ -89,7 +89,8 @@ def invoice_pdf(invoice: Invoice, language: str = "id") -> bytes:
     client = ctx["client"]
     amounts = ctx["amounts"]
     with translation.override(language):
-        after_total = [(_("Amount paid"), amounts["paid"])]
+        # what came in, then what went back: total − paid is the balance, as a client adds it up
+        after_total = [(_("Amount paid"), amounts["captured"])]
         if amounts["refunded"]:
             after_total.append((_("Refunded"), amounts["refunded"]))
         after_total.append((_("Balance due"), amounts["balance"]))

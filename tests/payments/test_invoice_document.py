@@ -245,3 +245,19 @@ def test_tax_terms_are_read_back_from_the_line(rate, num, den, stored, id_label,
             assert terms.row_label(Money(1_500_000), lang) == label
     assert TaxTerms.parse("PPN dipungut sendiri") is None
     assert TaxTerms.parse("PPN 12% × 13/12") is None  # a base above the price is nobody's PPN
+
+
+def test_a_refund_shows_what_came_in_and_what_went_back(client, invoice, fakegw):
+    # Dibayar is what the client paid in; the refund is its own row; total − paid is the balance
+    from jasa.payments.services import payment_refund
+
+    payment = payment_start(invoice=invoice, idempotency_key="card", method="card")
+    fakegw.set_status(payment.reference, Status.SUCCEEDED)
+    payment_sync(payment.pk)
+    payment_refund(payment=payment, amount=Money(200_000), reason="one session less")
+    page = _page(client, invoice, "id")
+    tfoot = _section(page, "<tfoot>", "</tfoot>")
+    assert 'id="doc-paid">Rp 1.665.000<' in tfoot and "Rp 200.000" in tfoot
+    assert 'id="doc-balance"><strong>Rp 0<' in page
+    text = pdf_text(invoice_pdf(invoice, "id"))
+    assert "Dibayar\nRp 1.665.000" in text and "Dikembalikan\nRp 200.000" in text and "Sisa tagihan\nRp 0" in text
