@@ -134,11 +134,12 @@ def test_ppn_is_its_own_row(client, ws, invoice_factory, lang, row):
     assert row in tfoot and tfoot.index("Subtotal") < tfoot.index(row) < tfoot.index("Total")
 
 
-@pytest.mark.parametrize("lang,name", [("id", "Virtual account BCA"), ("en", "BCA virtual account")])
-def test_a_payment_under_way_is_named_by_its_method(client, ws, invoice, lang, name):
+@pytest.mark.parametrize("lang,name,amount", [("id", "Virtual account BCA", "Rp 1.500.000"),
+                                              ("en", "BCA virtual account", "IDR 1,500,000")])
+def test_a_payment_under_way_is_named_by_its_method(client, ws, invoice, lang, name, amount):
     from jasa.payments.services import payment_start
 
     payment_start(invoice=invoice, idempotency_key="under-way", method="va_bca")
     page = _page(client, invoice, lang)
     under_way = page.split('id="open-payments"', 1)[1].split("</aside>", 1)[0]
-    assert name in under_way and "va_bca" not in under_way
+    assert f"{amount} · {name}" in under_way and "va_bca" not in under_way
