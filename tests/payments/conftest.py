@@ -21,6 +21,20 @@ def fakegw():
 
 
 @pytest.fixture
+def pay_invoice(fakegw):
+    """Pay an invoice on the fake gateway: start a payment, let the gateway say it succeeded, apply the re-read."""
+    from jasa.payments.gateways.base import Status
+    from jasa.payments.services import payment_start, payment_sync
+
+    def make(invoice, idempotency_key: str, **start):
+        payment = payment_start(invoice=invoice, idempotency_key=idempotency_key, **start)
+        fakegw.set_status(payment.reference, Status.SUCCEEDED)
+        return payment_sync(payment.pk)
+
+    return make
+
+
+@pytest.fixture
 def client_factory(db):
     from jasa.accounts.models import Client
 

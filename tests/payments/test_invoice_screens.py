@@ -11,9 +11,8 @@ from jasa.accounts.models import Membership
 from jasa.core import clock
 from jasa.core.money import Money
 from jasa.notifications.models import OutboxMessage
-from jasa.payments.gateways.base import Status
 from jasa.payments.models import Invoice, InvoiceStatus, TaxSettings
-from jasa.payments.services import payment_start, payment_sync, refund_request_manual
+from jasa.payments.services import refund_request_manual
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +24,9 @@ def finance(ws, client, member_factory):
 
 
 @pytest.fixture
-def paid(ws, invoice_factory, fakegw):
+def paid(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 1_000_000)
-    payment = payment_start(invoice=invoice, idempotency_key="screens", method="va_bca")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    pay_invoice(invoice, "screens", method="va_bca")
     invoice.refresh_from_db()
     return invoice
 

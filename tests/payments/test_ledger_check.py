@@ -13,15 +13,13 @@ from django.db import connection
 from jasa.core import clock, heartbeat
 from jasa.core.models import AuditEntry
 from jasa.payments import ledger_guard, services_ledger, tasks
-from jasa.payments.gateways.base import Status
 from jasa.payments.models import Invoice, LedgerCheck
-from jasa.payments.services import payment_start, payment_sync
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def books(ws, workspace_factory, invoice_factory, fakegw, frozen_clock):
+def books(ws, workspace_factory, invoice_factory, pay_invoice, frozen_clock):
     """Two businesses with a paid invoice each; ``acme``'s will be broken by the test."""
     from jasa.payments.services_config import gateway_account_save
 
@@ -30,9 +28,7 @@ def books(ws, workspace_factory, invoice_factory, fakegw, frozen_clock):
     paid = {}
     for workspace in (ws, other):
         invoice = invoice_factory(workspace, 500_000)
-        payment = payment_start(invoice=invoice, idempotency_key=f"check-{workspace.slug}")
-        fakegw.set_status(payment.reference, Status.SUCCEEDED)
-        payment_sync(payment.pk)
+        pay_invoice(invoice, f"check-{workspace.slug}")
         paid[workspace.slug] = invoice
     return paid
 

@@ -17,11 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paid(ws, invoice_factory, fakegw):
+def paid(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 500_000)
-    payment = payment_start(invoice=invoice, idempotency_key="guard")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    return payment_sync(payment.pk)
+    return pay_invoice(invoice, "guard")
 
 
 def _check_deferred() -> None:

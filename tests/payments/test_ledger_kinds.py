@@ -105,11 +105,9 @@ def test_duplicated_and_reordered_webhooks_record_each_fact_once(ws, invoice_fac
     ledger_verify(invoice)
 
 
-def test_reports_count_captured_not_settled(ws, invoice_factory, fakegw):
+def test_reports_count_captured_not_settled(ws, invoice_factory, fakegw, pay_invoice):
     invoice = invoice_factory(ws, 100_000)
-    payment = payment_start(invoice=invoice, idempotency_key="report", method="va_bca")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    payment = pay_invoice(invoice, "report", method="va_bca")
     window = (clock.now() - dt.timedelta(days=1), clock.now() + dt.timedelta(days=1))
     before = report_by_day_and_method(ws, *window)
     fakegw.set_status(payment.reference, Status.SUCCEEDED, settled=True)

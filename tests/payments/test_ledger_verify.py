@@ -7,17 +7,15 @@ from django.core.management import CommandError, call_command
 
 from jasa.payments.gateways.base import Status
 from jasa.payments.models import Invoice, LedgerEntry, PaymentIntent
-from jasa.payments.services import LedgerMismatch, ledger_verify, payment_start, payment_sync
+from jasa.payments.services import LedgerMismatch, ledger_verify
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paid_invoice(ws, invoice_factory, fakegw):
+def paid_invoice(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 500_000)
-    payment = payment_start(invoice=invoice, idempotency_key="lv")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    pay_invoice(invoice, "lv")
     return invoice
 
 

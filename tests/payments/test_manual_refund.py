@@ -15,7 +15,6 @@ from jasa.payments.services import (
     ledger_verify,
     payment_refund,
     payment_start,
-    payment_sync,
     refund_record_manual,
     refund_request_manual,
     refund_set_account,
@@ -25,11 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def va_paid(ws, invoice_factory, fakegw):
+def va_paid(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 500_000)
-    payment = payment_start(invoice=invoice, idempotency_key="va", method="va_bca")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    return payment_sync(payment.pk)
+    return pay_invoice(invoice, "va", method="va_bca")
 
 
 @pytest.fixture

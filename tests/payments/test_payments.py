@@ -248,11 +248,9 @@ def test_reconcile_does_not_expire_what_was_paid(ws, invoice_factory, fakegw, fr
     assert payment.status == Status.SUCCEEDED
 
 
-def test_save_method_then_charge_off_session(ws, invoice_factory, fakegw):
+def test_save_method_then_charge_off_session(ws, invoice_factory, fakegw, pay_invoice):
     invoice = invoice_factory(ws)
-    payment = payment_start(invoice=invoice, idempotency_key="save", method="card", save_method=True)
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    pay_invoice(invoice, "save", method="card", save_method=True)
     saved = SavedPaymentMethod.objects.get(client=invoice.client)
     assert saved.masked == "481111******1114" and saved.token.startswith("tok-")
     assert str(saved) == "visa 481111******1114 (12/30)"
@@ -315,15 +313,13 @@ def test_sync_gateway_down_is_503_error_and_changes_nothing(ws, invoice_factory,
     assert payment.status == Status.REQUIRES_ACTION
 
 
-def test_money_history_is_deleted_only_with_its_workspace(ws, invoice_factory, fakegw):
+def test_money_history_is_deleted_only_with_its_workspace(ws, invoice_factory, pay_invoice):
     from django.db.models import RestrictedError
 
     from jasa.payments.models import Invoice
 
     invoice = invoice_factory(ws)
-    payment = payment_start(invoice=invoice, idempotency_key="del")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    pay_invoice(invoice, "del")
     with pytest.raises(RestrictedError):
         invoice.client.delete()
     with pytest.raises(RestrictedError):

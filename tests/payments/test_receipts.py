@@ -24,12 +24,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receipt(ws, invoice_factory, fakegw, frozen_clock):
+def receipt(ws, invoice_factory, pay_invoice, frozen_clock):
     with_legal_details(ws)
     invoice = invoice_factory(ws, 1_500_000)
-    payment = payment_start(invoice=invoice, idempotency_key="rc", method="card")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    payment = pay_invoice(invoice, "rc", method="card")
     return Receipt.objects.get(payment=payment)
 
 

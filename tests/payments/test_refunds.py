@@ -14,12 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paid(ws, invoice_factory, fakegw):
+def paid(ws, invoice_factory, pay_invoice):
     def make(method="card", amount=1_000_000):
         invoice = invoice_factory(ws, amount)
-        payment = payment_start(invoice=invoice, idempotency_key=f"pay-{method}-{amount}", method=method)
-        fakegw.set_status(payment.reference, Status.SUCCEEDED)
-        return payment_sync(payment.pk)
+        return pay_invoice(invoice, f"pay-{method}-{amount}", method=method)
 
     return make
 

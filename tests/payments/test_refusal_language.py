@@ -9,19 +9,15 @@ import json
 import pytest
 
 from jasa.accounts.services import apikey_create
-from jasa.payments.gateways.base import Status
 from jasa.payments.models import InvoiceStatus
-from jasa.payments.services import payment_start, payment_sync
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def paid(ws, invoice_factory, fakegw):
+def paid(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 1_000_000)
-    payment = payment_start(invoice=invoice, idempotency_key="lang", method="va_bca")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    payment_sync(payment.pk)
+    pay_invoice(invoice, "lang", method="va_bca")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID
     return invoice

@@ -13,7 +13,7 @@ from jasa.core import clock
 from jasa.core.money import Money
 from jasa.payments.gateways.base import Method, Status
 from jasa.payments.models import GatewayAccount, Refund, TaxSettings
-from jasa.payments.services import payment_start, payment_sync
+from jasa.payments.services import payment_start
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,9 @@ def owner_client(ws, client):
 
 
 @pytest.fixture
-def paid(ws, invoice_factory, fakegw):
+def paid(ws, invoice_factory, pay_invoice):
     invoice = invoice_factory(ws, 1_000_000)
-    payment = payment_start(invoice=invoice, idempotency_key="staff", method="card")
-    fakegw.set_status(payment.reference, Status.SUCCEEDED)
-    return payment_sync(payment.pk)
+    return pay_invoice(invoice, "staff", method="card")
 
 
 def url(ws, path=""):
@@ -177,14 +175,12 @@ def test_nav_links_payments_and_reports(owner_client, ws):
     assert url(ws) in page and f"/dashboard/{ws.slug}/reports/" in page
 
 
-def test_reports_group_by_day_in_the_workspace_zone_and_by_method(owner_client, ws, invoice_factory, fakegw):
+def test_reports_group_by_day_in_the_workspace_zone_and_by_method(owner_client, ws, invoice_factory, pay_invoice):
     from jasa.payments.services import payment_refund
 
     def paid_at(moment: dt.datetime, amount: int, method: str):
         clock.freeze(moment)
-        payment = payment_start(invoice=invoice_factory(ws, amount), idempotency_key=f"r-{moment}", method=method)
-        fakegw.set_status(payment.reference, Status.SUCCEEDED)
-        return payment_sync(payment.pk)
+        return pay_invoice(invoice_factory(ws, amount), f"r-{moment}", method=method)
 
     paid_at(at_wib(1, 10), 1_000_000, "card")      # fee 2.9 % + Rp 2.000 = 31.000
     paid_at(at_wib(1, 23, 30), 200_000, "qris")    # 23:30 WIB: still 1 Dec; fee 0.7 % = 1.400
