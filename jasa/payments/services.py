@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -1277,6 +1277,24 @@ def _due_for_sync(now: dt.datetime) -> Q:
     return Q(status__in=PENDING_STATUSES, status_changed_at__lt=now - CREATE_GRACE) & due
 
 
+def resync_each(model, ids: list, sync: Callable, now: dt.datetime, counts: dict[str, int]) -> Iterator[tuple[Any, Any]]:
+    """Re-read each row of a reconciliation batch from its gateway, yielding (id, what sync returned).
+
+    The batch is stamped as asked (``last_synced_at``) before asking: a row whose gateway does not answer
+    goes to the back of the line instead of taking a place in every run. A gateway error is counted in
+    ``counts["errors"]`` and logged, never raised, so one failing row does not stop the others."""
+    model.objects.filter(pk__in=ids).update(last_synced_at=now)
+    for pk in ids:
+        counts["checked"] += 1
+        try:
+            after = sync(pk)
+        except (GatewayError, GatewayDeclined, JasaError) as exc:
+            counts["errors"] += 1
+            log.warning("reconcile: %s %s: %s", model._meta.model_name, pk, exc)
+            continue
+        yield pk, after
+
+
 def payments_reconcile(limit: int = 500) -> dict[str, int]:
     """Re-sync payments that have not moved within their method's expected time (and expire the
     overdue), and process stored webhooks whose queue task was lost. Run periodically.
@@ -1290,19 +1308,9 @@ def payments_reconcile(limit: int = 500) -> dict[str, int]:
         .order_by(F("last_synced_at").asc(nulls_first=True), "status_changed_at", "pk")
         .values_list("pk", "status")[:limit]
     )
-    # Stamp the batch as asked before asking: a payment whose gateway does not answer goes to the back
-    # of the line (and waits its method's expected time) instead of taking a place in every run.
-    PaymentIntent.objects.filter(pk__in=[payment_id for payment_id, _ in batch]).update(last_synced_at=now)
-    for payment_id, status in batch:
-        counts["checked"] += 1
-        try:
-            after = payment_sync(payment_id)
-        except (GatewayError, GatewayDeclined, JasaError) as exc:
-            counts["errors"] += 1
-            log.warning("reconcile: payment %s: %s", payment_id, exc)
-            continue
-        if after.status != status:
-            counts["changed"] += 1
+    before = dict(batch)
+    for payment_id, after in resync_each(PaymentIntent, list(before), payment_sync, now, counts):
+        counts["changed"] += after.status != before[payment_id]
     stale = WebhookEvent.objects.filter(
         state__in=[WebhookEvent.RECEIVED, WebhookEvent.FAILED], received_at__lt=now - dt.timedelta(minutes=1),
         attempts__lt=10,

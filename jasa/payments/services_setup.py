@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from jasa.core import audit, clock
-from jasa.core.errors import Conflict, JasaError, ValidationError
+from jasa.core.errors import Conflict, ValidationError
 from jasa.payments import signals, wording
 from jasa.payments.connect import account_for, gateway_for, notification_url
 from jasa.payments.gateways.base import (
@@ -37,7 +37,13 @@ from jasa.payments.gateways.base import (
 )
 from jasa.payments.models import SavedMethodSetup, SavedPaymentMethod
 from jasa.payments.selectors import setups_due_for_sync
-from jasa.payments.services import CREATE_GRACE, GatewayUnavailable, saved_method_record, unavailable_message
+from jasa.payments.services import (
+    CREATE_GRACE,
+    GatewayUnavailable,
+    resync_each,
+    saved_method_record,
+    unavailable_message,
+)
 from jasa.payments.services_methods import setup_gateway
 
 log = logging.getLogger(__name__)
@@ -219,15 +225,6 @@ def saved_method_setups_reconcile(limit: int = 200) -> dict[str, int]:
     now = clock.now()
     counts = {"checked": 0, "finished": 0, "errors": 0}
     batch = list(setups_due_for_sync(now - SETUP_EXPECTED, now)[:limit])
-    # stamped as asked before asking: one whose gateway does not answer waits its turn again, not every run
-    SavedMethodSetup.objects.filter(pk__in=batch).update(last_synced_at=now)
-    for setup_id in batch:
-        counts["checked"] += 1
-        try:
-            after = saved_method_setup_sync(setup_id)
-        except (GatewayError, GatewayDeclined, JasaError) as exc:
-            counts["errors"] += 1
-            log.warning("reconcile: setup %s: %s", setup_id, exc)
-            continue
+    for _setup_id, after in resync_each(SavedMethodSetup, batch, saved_method_setup_sync, now, counts):
         counts["finished"] += not after.is_pending
     return counts
